@@ -1,0 +1,73 @@
+// Activation: wires the store, the three tree views and the commands. Thin over the layers below.
+import * as vscode from 'vscode';
+import { connectEngine } from '../engine/dockerodeEngine';
+import { describeEndpoint, resolveEndpoint } from '../engine/endpoint';
+import { SwarmStore } from '../explorer/swarmStore';
+import type { ViewKind } from '../explorer/treeModel';
+import { inspect } from './commands/inspect';
+import { selectEngine } from './commands/selectEngine';
+import { InspectDocumentProvider, INSPECT_SCHEME } from './inspectDocuments';
+import { affectsConnection, readSettings } from './settings';
+import { SwarmTreeProvider } from './tree/swarmTreeProvider';
+
+const VIEWS: Record<ViewKind, string> = {
+  nodes: 'swarmDoctor.nodes',
+  services: 'swarmDoctor.services',
+  networks: 'swarmDoctor.networks',
+};
+
+export interface SwarmDoctorApi {
+  /** For the extension-host tests: the store behind the views. */
+  readonly store: SwarmStore;
+}
+
+export function activate(context: vscode.ExtensionContext): SwarmDoctorApi {
+  const store = new SwarmStore({
+    connect: () => {
+      const settings = readSettings();
+      return connectEngine(resolveEndpoint({ host: settings.host, context: settings.context }), { timeoutMs: settings.timeoutMs });
+    },
+    get debounceMs() {
+      return readSettings().debounceMs;
+    },
+    get pollMs() {
+      return readSettings().pollMs;
+    },
+    get timeoutMs() {
+      return readSettings().timeoutMs;
+    },
+  });
+  context.subscriptions.push({ dispose: () => store.dispose() });
+
+  const views: vscode.TreeView<unknown>[] = [];
+  for (const [kind, viewId] of Object.entries(VIEWS) as [ViewKind, string][]) {
+    const provider = new SwarmTreeProvider(store, kind);
+    const view = vscode.window.createTreeView(viewId, { treeDataProvider: provider, canSelectMany: true, showCollapseAll: true });
+    views.push(view as vscode.TreeView<unknown>);
+    context.subscriptions.push(provider, view, view.onDidChangeVisibility(() => store.setVisible(views.some((v) => v.visible))));
+  }
+  const describeViews = () => {
+    const state = store.state;
+    const text = state.endpoint ? describeEndpoint(state.endpoint) : undefined;
+    const where = state.kind === 'ready' ? `${state.summary.name} · ${text}` : text;
+    for (const view of views) view.description = where;
+  };
+  context.subscriptions.push(store.onDidChange(describeViews));
+  store.setVisible(views.some((v) => v.visible));
+
+  context.subscriptions.push(
+    vscode.workspace.registerTextDocumentContentProvider(INSPECT_SCHEME, new InspectDocumentProvider(store)),
+    vscode.commands.registerCommand('swarmDoctor.refresh', () => store.refresh()),
+    vscode.commands.registerCommand('swarmDoctor.inspect', inspect),
+    vscode.commands.registerCommand('swarmDoctor.selectEngine', selectEngine),
+    vscode.commands.registerCommand('swarmDoctor.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', `@ext:swarm-doctor.swarm-network-doctor`)),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (affectsConnection(event)) void store.reconnect();
+    }),
+  );
+  return { store };
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions.
+}
