@@ -8,7 +8,7 @@
 # Cache: ${SWARM_DOCTOR_CACHE:-$HOME/.cache/swarm-network-doctor}/code-server-4.100.3
 # A marker file is written only after a complete, verified install; with the
 # marker present (and the same Node ABI) the script returns at once.
-# $DIR/config.yaml is an empty config file to pass as --config (otherwise
+# $DIR/config.yaml is a minimal config file (auth: none) to pass as --config (otherwise
 # code-server writes ~/.config/code-server/config.yaml).
 # Progress goes to stderr; stdout carries only the entry.js path.
 #
@@ -155,9 +155,9 @@ step "rebuilding argon2 (code-server's password hashing)"
 
 # ---------------------------------------------------------------- verify
 step "verifying"
-# An explicit (empty) config file: without --config code-server writes
+# An explicit minimal config file: without --config code-server writes
 # ~/.config/code-server/config.yaml with a random password.
-printf '# empty on purpose: options are passed on the command line\n' >"$DIR/config.yaml"
+printf '# options are passed on the command line\nauth: none\n' >"$DIR/config.yaml"
 ver=$(node "$ENTRY" --config "$DIR/config.yaml" --version 2>/dev/null | head -n1) || die "entry.js --version failed"
 [[ $ver == "$CS_VERSION "* ]] || die "unexpected version output: $ver"
 (cd "$VSC" && node --input-type=commonjs -e '

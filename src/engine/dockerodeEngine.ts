@@ -91,13 +91,15 @@ const NETWORK_CODES: Record<string, (url: string) => [EngineError['kind'], strin
   EPIPE: (url) => ['unreachable', `The connection to the Docker engine at ${url} broke.`, 'Is dockerd still running?'],
 };
 
+const seconds = (ms: number) => (ms < 10_000 ? String(Math.round(ms / 100) / 10) : String(Math.round(ms / 1000)));
+
 /** Turns whatever dockerode, docker-modem, node:http or ssh2 threw into an EngineError. */
 export function translateError(error: unknown, endpoint: EngineEndpoint, context: { timedOut: boolean; timeoutMs: number; what: string }): EngineError {
   if (error instanceof EngineError) return error;
   const url = describeEndpoint(endpoint);
   const err = error as NodeJS.ErrnoException & { statusCode?: number; json?: unknown; reason?: string; level?: string };
   if (context.timedOut) {
-    return new EngineError('timeout', `The Docker engine at ${url} did not answer ${context.what} within ${Math.round(context.timeoutMs / 1000)} s.`, 'Is the host up and the engine healthy?');
+    return new EngineError('timeout', `The Docker engine at ${url} did not answer ${context.what} within ${seconds(context.timeoutMs)} s.`, 'Is the host up and the engine healthy?');
   }
   if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR') {
     return new EngineError('cancelled', `Cancelled: ${context.what}.`);

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { parseArgs, UsageError } from '../../src/cli/args';
+import { main } from '../../src/cli/main';
+import { startFakeEngine, type FakeEngine } from '../support/fakeEngine';
+import { syntheticSwarm } from '../support/syntheticSwarm';
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let o = '';
+  let e = '';
+  out.on('data', (d) => (o += d));
+  err.on('data', (d) => (e += d));
+  const code = await main(argv, out, err);
+  return { code, out: o, err: e };
+}
+
+describe('swarm-doctor CLI', () => {
+  const raw = syntheticSwarm({ nodes: 3, services: 2, tasks: 4 });
+  let engine: FakeEngine;
+  before(async () => {
+    engine = await startFakeEngine({ '/info': raw.info, '/version': raw.version, '/nodes': raw.nodes, '/services': raw.services, '/tasks': raw.tasks, '/networks': raw.networks });
+  });
+  after(() => engine.close());
+
+  it('ls nodes prints a table like docker node ls', async () => {
+    const { code, out } = await run(['ls', 'nodes', '--host', `unix://${engine.socketPath}`]);
+    assert.equal(code, 0);
+    const lines = out.trimEnd().split('\n');
+    assert.match(lines[0], /^ID\s+HOSTNAME\s+STATUS\s+AVAILABILITY\s+MANAGER STATUS\s+ADDRESS/);
+    assert.equal(lines.length, 4);
+    assert.match(lines[1], /node000\s+ready\s+active\s+leader\s+192\.168\.0\.0/);
+  });
+
+  it('ls tasks --json gives names, nodes and addresses', async () => {
+    const { code, out } = await run(['ls', 'tasks', '--json', `--host=unix://${engine.socketPath}`]);
+    assert.equal(code, 0);
+    const tasks = JSON.parse(out) as { name: string; nodeHostname: string; addresses: { addresses: string[] }[] }[];
+    assert.equal(tasks.length, 4);
+    assert.ok(tasks.every((t) => t.name && t.nodeHostname && t.addresses[0].addresses.length === 1));
+  });
+
+  it('ls services and networks print tables', async () => {
+    assert.match((await run(['ls', 'services', '--host', `unix://${engine.socketPath}`])).out, /svc0\s+global\s+2\/2/);
+    assert.match((await run(['ls', 'networks', '--host', `unix://${engine.socketPath}`])).out, /net0\s+overlay\s+swarm\s+10\.0\.0\.0\/24\s+attachable\s+svc0,svc1/);
+  });
+
+  it('exit 1 with a sentence when the engine is unreachable; 2 on usage errors', async () => {
+    const unreachable = await run(['ls', 'nodes', '--host', 'unix:///nonexistent/docker.sock']);
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.err, /^swarm-doctor: Cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker\.sock: the socket does not exist\./);
+    const context = await run(['ls', 'nodes', '--context', 'no-such-context']);
+    assert.equal(context.code, 1);
+    assert.match(context.err, /docker context "no-such-context" \(context "no-such-context" from the command line\) does not exist/);
+    assert.equal((await run(['ls', 'pods', '--host', `unix://${engine.socketPath}`])).code, 2);
+    assert.equal((await run(['ls', '--frobnicate'])).code, 2);
+    assert.equal((await run(['--help'])).code, 0);
+  });
+
+  it('parses flags, values and the rest after --', () => {
+    const parsed = parseArgs(['exec', 'web.1', '--via=manager', '--json', '--', 'iptables', '-S', '--x'], new Set(['via']), new Set(['json']));
+    assert.deepEqual(parsed.positionals, ['exec', 'web.1']);
+    assert.equal(parsed.flags.get('via'), 'manager');
+    assert.deepEqual(parsed.rest, ['iptables', '-S', '--x']);
+    assert.throws(() => parseArgs(['--via'], new Set(['via']), new Set()), UsageError);
+  });
+});
