@@ -32,7 +32,7 @@ FORCE=0
 for a in "$@"; do
   case $a in
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
     *) echo "code-server.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done

@@ -3,7 +3,7 @@
 // TreeEntry to a TreeItem one to one.
 import type { EngineError } from '../engine/errors';
 import type { InspectKind, NetworkRecord, NodeRecord, ServiceRecord, TaskRecord } from '../engine/types';
-import { isFailedState, splitCidr, taskName, type SwarmSnapshot } from '../swarm/snapshot';
+import { compareNames, isFailedState, splitCidr, taskName, type SwarmSnapshot } from '../swarm/snapshot';
 
 export type IconColor = 'ok' | 'warning' | 'error' | 'muted' | 'info';
 
@@ -12,8 +12,8 @@ export interface TreeEntry {
   id: string;
   label: string;
   description?: string;
-  /** Markdown. */
-  tooltip?: string;
+  /** Markdown, built on hover (resolveTreeItem): tooltips are most of the cost of a big tree. */
+  tooltip?: () => string;
   icon: { id: string; color?: IconColor };
   /** Space-separated tokens for menus' when-clauses, e.g. "kind:node role:manager inspectable". */
   contextValue: string;
@@ -79,7 +79,7 @@ function nodeEntry(snapshot: SwarmSnapshot, node: NodeRecord): TreeEntry {
     id: `node/${node.id}`,
     label: node.hostname,
     description: `${roleText} · ${health.text} · ${node.address}`,
-    tooltip: [
+    tooltip: () => [
       `**${md(node.hostname)}** (${roleText})`,
       table([
         ['ID', node.id],
@@ -102,7 +102,15 @@ function nodeEntry(snapshot: SwarmSnapshot, node: NodeRecord): TreeEntry {
 }
 
 function addressesText(task: TaskRecord): string {
-  return task.addresses.flatMap((a) => a.addresses.map((c) => splitCidr(c).address)).join(', ');
+  // A plain loop: this runs for every task in every view.
+  let text = '';
+  for (const attachment of task.addresses) {
+    for (const cidr of attachment.addresses) {
+      const slash = cidr.indexOf('/');
+      text += (text ? ', ' : '') + (slash < 0 ? cidr : cidr.slice(0, slash));
+    }
+  }
+  return text;
 }
 
 function taskEntry(snapshot: SwarmSnapshot, task: TaskRecord, parentId: string, view: ViewKind): TreeEntry {
@@ -117,8 +125,8 @@ function taskEntry(snapshot: SwarmSnapshot, task: TaskRecord, parentId: string, 
   return {
     id,
     label: name,
-    description: [`${task.state}${where}`, addresses, problem].filter(Boolean).join(' · '),
-    tooltip: [
+    description: task.state + where + (addresses ? ` · ${addresses}` : '') + (problem ? ` · ${problem}` : ''),
+    tooltip: () => [
       `**${md(name)}**`,
       table([
         ['Task ID', task.id],
@@ -148,7 +156,7 @@ function taskNetworkEntry(snapshot: SwarmSnapshot, networkId: string, networkNam
     id: `${parentId}/net/${networkId}`,
     label: name,
     description: addresses.join(', '),
-    tooltip: table([
+    tooltip: () => table([
       ['Network', name],
       ['ID', networkId],
       ['Driver', network?.driver],
@@ -189,7 +197,7 @@ function serviceEntry(snapshot: SwarmSnapshot, service: ServiceRecord, parentId:
     id,
     label: service.name,
     description: [replicas.text, service.mode === 'replicated' ? undefined : service.mode, service.image, ports].filter(Boolean).join(' · '),
-    tooltip: [
+    tooltip: () => [
       `**${md(service.name)}**`,
       table([
         ['ID', service.id],
@@ -222,7 +230,7 @@ function networkEntry(snapshot: SwarmSnapshot, network: NetworkRecord): TreeEntr
     id,
     label: network.name,
     description: [network.driver, subnets, ...flags].filter(Boolean).join(' · '),
-    tooltip: [
+    tooltip: () => [
       `**${md(network.name)}**`,
       table([
         ['ID', network.id],
@@ -252,7 +260,7 @@ export function rootEntries(snapshot: SwarmSnapshot, view: ViewKind): TreeEntry[
     case 'networks':
       // Swarm-scoped networks are where cross-node trouble lives; local ones (bridge, host) follow.
       return [...snapshot.networks]
-        .sort((a, b) => Number(b.scope === 'swarm') - Number(a.scope === 'swarm') || a.name.localeCompare(b.name))
+        .sort((a, b) => Number(b.scope === 'swarm') - Number(a.scope === 'swarm') || compareNames(a.name, b.name))
         .map((network) => networkEntry(snapshot, network));
   }
 }
@@ -280,7 +288,7 @@ export function errorEntries(error: EngineError, endpointText: string | undefine
       id: `${view}/error`,
       label: error.message,
       description: endpointText,
-      tooltip: md(error.fullMessage),
+      tooltip: () => md(error.fullMessage),
       icon: { id: 'error', color: 'error' },
       contextValue: `kind:error error:${error.kind}`,
       collapsible: 'none',

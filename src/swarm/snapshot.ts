@@ -76,7 +76,12 @@ function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-const byTime = (a: TaskRecord, b: TaskRecord) => (b.timestamp ?? '').localeCompare(a.timestamp ?? '');
+/** Plain code-unit order, for ids and ISO timestamps. */
+export const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** Names as people sort them (swarm2 before swarm10); one collator, far cheaper than localeCompare per call. */
+export const compareNames: (a: string, b: string) => number = new Intl.Collator('en', { numeric: true }).compare;
+
+const byTime = (a: TaskRecord, b: TaskRecord) => compareText(b.timestamp ?? '', a.timestamp ?? '');
 
 export function buildSnapshot(input: {
   nodes: readonly NodeRecord[];
@@ -85,12 +90,15 @@ export function buildSnapshot(input: {
   networks: readonly NetworkRecord[];
   takenAt?: Date;
 }): SwarmSnapshot {
-  const nodes = [...input.nodes].sort((a, b) => a.hostname.localeCompare(b.hostname) || a.id.localeCompare(b.id));
-  const services = [...input.services].sort((a, b) => a.name.localeCompare(b.name));
-  const networks = [...input.networks].sort((a, b) => a.name.localeCompare(b.name));
+  const nodes = [...input.nodes].sort((a, b) => compareNames(a.hostname, b.hostname) || compareText(a.id, b.id));
+  const services = [...input.services].sort((a, b) => compareNames(a.name, b.name));
+  const networks = [...input.networks].sort((a, b) => compareNames(a.name, b.name));
   const nodeById = new Map(nodes.map((n) => [n.id, n]));
   const serviceById = new Map(services.map((s) => [s.id, s]));
   const networkById = new Map(networks.map((n) => [n.id, n]));
+  // Positions in the name-sorted lists: sorting tasks by these integers is much cheaper than by names.
+  const nodeOrder = new Map(nodes.map((n, i) => [n.id, i]));
+  const serviceOrder = new Map(services.map((s, i) => [s.id, i]));
 
   const taskHistoryByService = new Map<string, TaskRecord[]>();
   for (const task of input.tasks) pushTo(taskHistoryByService, task.serviceId, task);
@@ -126,7 +134,7 @@ export function buildSnapshot(input: {
     for (const task of current) {
       if (isFailedState(task.state) && isCurrentTask(task)) failing++;
     }
-    current.sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || (nodeById.get(a.nodeId ?? '')?.hostname ?? '').localeCompare(nodeById.get(b.nodeId ?? '')?.hostname ?? ''));
+    current.sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || (nodeOrder.get(a.nodeId ?? '') ?? -1) - (nodeOrder.get(b.nodeId ?? '') ?? -1));
     tasksByService.set(serviceId, current);
     currentTasks.push(...current);
 
@@ -146,13 +154,12 @@ export function buildSnapshot(input: {
     }
   }
 
-  const serviceName = (t: TaskRecord) => serviceById.get(t.serviceId)?.name ?? t.serviceId;
   for (const task of currentTasks) {
     if (task.nodeId) pushTo(tasksByNode, task.nodeId, task);
     for (const attachment of task.addresses) pushTo(tasksByNetwork, attachment.networkId, task);
   }
   for (const list of [...tasksByNode.values(), ...tasksByNetwork.values()]) {
-    list.sort((a, b) => serviceName(a).localeCompare(serviceName(b)) || (a.slot ?? 0) - (b.slot ?? 0));
+    list.sort((a, b) => (serviceOrder.get(a.serviceId) ?? -1) - (serviceOrder.get(b.serviceId) ?? -1) || (a.slot ?? 0) - (b.slot ?? 0));
   }
 
   const servicesByNetwork = new Map<string, ServiceRecord[]>();

@@ -63,7 +63,7 @@ describe('tree entries', () => {
       assert.ok(e.inspect, `${e.id} has no inspect target`);
       assert.match(e.contextValue, /inspectable/);
     });
-    const nodeTip = rootEntries(snapshot, 'nodes')[0].tooltip!;
+    const nodeTip = rootEntries(snapshot, 'nodes')[0].tooltip!();
     assert.match(nodeTip, /192\\\.168\\\.0\\\.0/);
   });
 

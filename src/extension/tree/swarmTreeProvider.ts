@@ -20,7 +20,7 @@ const COLLAPSIBLE = {
 
 function fingerprint(entry: TreeEntry): string {
   const parts: string[] = [];
-  expandAll([entry], (e) => parts.push(`${e.id}|${e.label}|${e.description ?? ''}|${e.icon.id}|${e.icon.color ?? ''}|${e.tooltip ?? ''}|${e.contextValue}`));
+  expandAll([entry], (e) => parts.push(`${e.id}|${e.label}|${e.description ?? ''}|${e.icon.id}|${e.icon.color ?? ''}|${e.contextValue}`));
   return parts.join('\n');
 }
 
@@ -70,10 +70,14 @@ export class SwarmTreeProvider implements vscode.TreeDataProvider<TreeEntry>, vs
     const item = new vscode.TreeItem(entry.label, COLLAPSIBLE[entry.collapsible]);
     item.id = entry.id;
     item.description = entry.description;
-    if (entry.tooltip) item.tooltip = new vscode.MarkdownString(entry.tooltip);
     item.iconPath = new vscode.ThemeIcon(entry.icon.id, entry.icon.color ? new vscode.ThemeColor(COLORS[entry.icon.color]) : undefined);
     item.contextValue = entry.contextValue;
     if (entry.command) item.command = { command: entry.command.id, title: entry.command.title, arguments: entry.command.args };
+    return item;
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, entry: TreeEntry): vscode.TreeItem {
+    if (entry.tooltip) item.tooltip = new vscode.MarkdownString(entry.tooltip());
     return item;
   }
 

@@ -1,0 +1,12 @@
+// npm run bench: every benchmark, each printing its figures and ratios against a peer run.
+import { treeBench } from './treeBench';
+
+async function main(): Promise<void> {
+  const results: [string, boolean][] = [];
+  results.push(['tree', await treeBench()]);
+  const missed = results.filter(([, ok]) => !ok).map(([name]) => name);
+  console.log(missed.length ? `targets missed: ${missed.join(', ')}` : 'all targets met');
+  process.exitCode = missed.length ? 1 : 0;
+}
+
+void main();

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# npm test: every tier in one test run. Brings the lab swarm up for the lab tests (and down again
+# afterwards, if this run started it), builds the extension and the CLI, then runs unit and lab
+# tests in one `node --test` so the summary counts them all.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ]; then
+  echo "== npm ci"
+  npm ci --no-audit --no-fund || exit 1
+fi
+
+started_lab=0
+if ! bash lab/lab.sh status >/dev/null 2>&1; then
+  echo "== bringing the lab swarm up"
+  if bash lab/lab.sh up; then started_lab=1; else echo "!! lab up failed: the lab tests will fail and say so"; fi
+fi
+cleanup() {
+  if [ "$started_lab" = 1 ] && [ -z "${KEEP_LAB:-}" ]; then
+    echo "== taking the lab swarm down (set KEEP_LAB=1 to keep it)"
+    bash lab/lab.sh down
+  fi
+}
+trap cleanup EXIT
+
+echo "== build"
+npm run -s build || exit 1
+npm run -s compile-tests || exit 1
+
+echo "== unit and lab tests"
+node --test --test-concurrency=1 --test-reporter=spec out/test/unit/ out/test/lab/

@@ -1,0 +1,78 @@
+// A worker's dockerd stops while the views are open, then comes back: the store stays usable,
+// shows the node down, and recovers; the CLI and a store pointed at the dead engine say so clearly.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli/main';
+import { connectEngine } from '../../src/engine/dockerodeEngine';
+import { parseDockerHost } from '../../src/engine/endpoint';
+import { SwarmStore, type StoreState } from '../../src/explorer/swarmStore';
+import { rootEntries } from '../../src/explorer/treeModel';
+import { eventually, lab, labNode } from '../support/lab';
+
+function storeFor(socket: string): SwarmStore {
+  return new SwarmStore({ connect: () => connectEngine(parseDockerHost(`unix://${socket}`, 'lab'), { timeoutMs: 3000 }), pollMs: 1000, debounceMs: 100, retryMs: 500 });
+}
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let o = '';
+  let e = '';
+  out.on('data', (d) => (o += d));
+  err.on('data', (d) => (e += d));
+  return { code: await main(args, out, err), out: o, err: e };
+}
+
+describe('a worker node goes down and comes back', () => {
+  const managerStore = storeFor(labNode('swarm00').socket);
+  const workerStore = storeFor(labNode('swarm02').socket);
+  let stopped = false;
+  after(() => {
+    managerStore.dispose();
+    workerStore.dispose();
+    if (stopped) lab('start-node', 'swarm02');
+  });
+
+  it('shows swarm02 down, then ready again, without losing the manager connection', async () => {
+    const states: StoreState['kind'][] = [];
+    managerStore.onDidChange((s) => states.push(s.kind));
+    managerStore.setVisible(true);
+    workerStore.setVisible(true);
+    await eventually('the manager store to be ready', async () => (managerStore.state.kind === 'ready' ? true : undefined), 20_000);
+    await eventually('the worker store to report a worker', async () => (workerStore.state.kind === 'failed' && workerStore.state.error.kind === 'notManager' ? true : undefined), 20_000);
+
+    lab('stop-node', 'swarm02');
+    stopped = true;
+
+    const nodeState = (hostname: string) => {
+      const s = managerStore.state;
+      return s.kind === 'ready' ? s.snapshot.nodes.find((n) => n.hostname === hostname)?.state : undefined;
+    };
+    await eventually('the manager to see swarm02 down', async () => (nodeState('swarm02') === 'down' ? true : undefined), 90_000);
+    const entry = (() => {
+      const s = managerStore.state;
+      return s.kind === 'ready' ? rootEntries(s.snapshot, 'nodes').find((e) => e.label === 'swarm02') : undefined;
+    })();
+    assert.deepEqual(entry?.icon, { id: 'server', color: 'error' });
+    assert.match(entry!.description!, /worker · down/);
+
+    await eventually('the store on swarm02 itself to report the engine unreachable', async () => (workerStore.state.kind === 'failed' && workerStore.state.error.kind === 'unreachable' ? true : undefined), 20_000);
+    const { code, err } = await cli(['ls', 'nodes', '--host', `unix://${labNode('swarm02').socket}`]);
+    assert.equal(code, 1);
+    assert.match(err, /Cannot reach the Docker engine at unix:\/\/.*swarm02.*(does not exist|connection refused)/);
+
+    lab('start-node', 'swarm02');
+    stopped = false;
+    await eventually('the manager to see swarm02 ready again', async () => (nodeState('swarm02') === 'ready' ? true : undefined), 90_000);
+    await eventually('the store on swarm02 to recover (a worker again)', async () => (workerStore.state.kind === 'failed' && workerStore.state.error.kind === 'notManager' ? true : undefined), 30_000);
+    assert.ok(!states.includes('failed'), `the manager store never failed: ${states.join(',')}`);
+  });
+
+  it('the CLI lists the three nodes', async () => {
+    const { code, out } = await cli(['ls', 'nodes', '--host', `unix://${labNode('swarm00').socket}`]);
+    assert.equal(code, 0, out);
+    const hostnames = out.trim().split('\n').slice(1).map((line) => line.split(/\s+/)[1]);
+    assert.deepEqual(hostnames, ['swarm00', 'swarm01', 'swarm02']);
+  });
+});
