@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real three-node Docker Swarm on one Linux machine: each node is a dockerd in its own
 # network namespace (joined by a host bridge), UTS namespace (its own hostname) and mount
-# namespace (its own /var/run/docker, /run/containerd and /etc/docker, like a real host).
+# namespace (its own /var/run/docker, /run/containerd, /etc/docker and /var/lib/docker, like
+# a real host).
 #
 #   bash lab/lab.sh up | down | status | env [NODE] | info | stop-node NODE | start-node NODE | verify
 #
@@ -107,7 +108,7 @@ descendants() { # PID... -> those pids and all their descendants
 }
 
 dockerd_pid() { # NODE -> pid of its running dockerd, or nothing
-  local n=$1 p
+  local n=$1 p f
   for f in "$RUN_ROOT/$n/dockerd.pid" "$RUN_ROOT/$n/docker.pid"; do
     [ -r "$f" ] || continue
     read -r p <"$f" 2>/dev/null || continue
@@ -125,7 +126,7 @@ state_add() { state_has "$1" || echo "$1" >>"$HOST_STATE"; }
 ensure_packages() {
   local p missing=()
   for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == *"install ok installed"* ]] || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   command -v apt-get >/dev/null || { fail "missing packages ${missing[*]} and no apt-get"; return 1; }
@@ -134,6 +135,8 @@ ensure_packages() {
   local prc=/usr/sbin/policy-rc.d backup=
   if [ -e "$prc" ]; then backup=$(mktemp /usr/sbin/policy-rc.d.swarm-lab.XXXXXX); mv "$prc" "$backup"; fi
   printf '#!/bin/sh\nexit 101\n' >"$prc"; chmod 755 "$prc"
+  # shellcheck disable=SC2064
+  trap "rm -f '$prc'; ${backup:+mv '$backup' '$prc';} exit 130" INT TERM
   local rc=0
   DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || rc=$?
   if [ $rc -eq 0 ]; then
@@ -141,6 +144,7 @@ ensure_packages() {
   fi
   rm -f "$prc"
   [ -n "$backup" ] && mv "$backup" "$prc"
+  trap - INT TERM
   [ $rc -eq 0 ] || { fail "apt-get install ${missing[*]} failed (exit $rc)"; return 1; }
   say "installed ${missing[*]}"
 }
@@ -200,6 +204,7 @@ ensure_host() {
   ensure_mountpoint_dir /run/docker || return 1
   ensure_mountpoint_dir /run/containerd || return 1
   ensure_mountpoint_dir /etc/docker || return 1
+  ensure_mountpoint_dir /var/lib/docker || return 1
 
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge || { fail "cannot create bridge $BRIDGE"; return 1; }
@@ -225,9 +230,10 @@ ensure_host() {
     ip -n "$n" addr replace "${ADDR[$n]}/$PREFIX_LEN" dev eth0 || return 1
     ip -n "$n" link set eth0 up || return 1
     # never a default route: nothing in the lab can reach beyond the lab addresses
-    while ip -n "$n" route show default | grep -q .; do ip -n "$n" route del default || break; done
+    while [ -n "$(ip -n "$n" route show default)" ]; do ip -n "$n" route del default || break; done
 
-    mkdir -p "$RUN_ROOT/$n/docker" "$RUN_ROOT/$n/containerd" "$RUN_ROOT/$n/etc-docker" "$DATA_ROOT/$n" || return 1
+    mkdir -p "$RUN_ROOT/$n/docker" "$RUN_ROOT/$n/containerd" "$RUN_ROOT/$n/etc-docker" "$DATA_ROOT/$n" \
+             "$DATA_ROOT/hostfs/$n/var/lib/docker" || return 1
     [ -f "$RUN_ROOT/$n/etc-docker/daemon.json" ] || echo '{}' >"$RUN_ROOT/$n/etc-docker/daemon.json"
     # The node's run folder is a shared mount: the node binds it at /var/run/docker in its
     # own mount namespace as a peer, so the netns files dockerd mounts there show up on the
@@ -247,11 +253,16 @@ node_init() {
   local n=$1 m
   is_node "$n" || { echo "node_init: bad node $n" >&2; exit 2; }
   echo "$n" >/proc/sys/kernel/hostname || exit 1
+  # remembered so leftovers (containerd, shims) are found as exactly this node's processes
+  readlink /proc/self/ns/mnt >"$RUN_ROOT/$n/mntns"
   # this node's own /var/run/docker (exec-root at its ordinary path), /run/containerd (shim
-  # sockets) and /etc/docker (daemon.json, key.json)
+  # sockets), /etc/docker (daemon.json, key.json) and /var/lib/docker (libnetwork writes the
+  # load balancer sandboxes' hosts/resolv.conf to /var/lib/docker/network/files whatever
+  # --data-root says; without this the three nodes would share, and leave, that folder)
   mount --rbind "$RUN_ROOT/$n/docker" /run/docker || exit 1
   mount --bind "$RUN_ROOT/$n/containerd" /run/containerd || exit 1
   mount --bind "$RUN_ROOT/$n/etc-docker" /etc/docker || exit 1
+  mount --bind "$DATA_ROOT/hostfs/$n/var/lib/docker" /var/lib/docker || exit 1
   # Drop this namespace's copies of the host's shared mounts: the nodes' run folders (the
   # new /run/docker stays a peer of the host's) and /run/netns. A copy would hold other
   # nodes' namespaces alive.
@@ -262,6 +273,13 @@ node_init() {
     esac
   done < <(findmnt -rn -o TARGET | grep -E "^($RUN_ROOT/[^/]+/docker|/run/netns)\$" | sort -u)
   echo "=== $(date -Is) dockerd for $n starting (pid $$)"
+  # dockerd must not hold any descriptor of whoever ran `lab.sh up` (a caller reading our
+  # output through a pipe would otherwise wait for dockerd to exit)
+  local fd
+  for fd in /proc/self/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+  done
   exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 \
     "$DOCKERD" \
       --host "unix://$(sock "$n")" \
@@ -327,12 +345,18 @@ start_nodes() { # NODE...: start those not running, wait for their engines
   done
 }
 
-# processes of a node that are not its dockerd: containerd, shims, containers
+# Processes a node's dockerd left: those in the node's network namespace AND in the mount
+# namespace its dockerd was started in (containerd, shims, docker-proxy), plus their
+# descendants (task processes). Someone else's process that merely entered the node's
+# network namespace is left alone. Without the mount-namespace record (state lost), every
+# process in the lab's network namespace counts.
 node_procs() { # NODE
-  local n=$1 roots=()
-  if netns_exists "$n"; then
-    mapfile -t roots < <(ip netns pids "$n" 2>/dev/null)
-  fi
+  local n=$1 roots=() p mnt=
+  netns_exists "$n" || return 0
+  [ -r "$RUN_ROOT/$n/mntns" ] && read -r mnt <"$RUN_ROOT/$n/mntns"
+  for p in $(ip netns pids "$n" 2>/dev/null); do
+    if [ -z "$mnt" ] || [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$mnt" ]; then roots+=("$p"); fi
+  done
   [ ${#roots[@]} -eq 0 ] && return 0
   descendants "${roots[@]}"
 }
@@ -341,8 +365,10 @@ kill_node_leftovers() { # NODE: after its dockerd is gone
   local n=$1 pids=() p
   mapfile -t pids < <(node_procs "$n")
   if [ ${#pids[@]} -gt 0 ]; then
+    # orphans of a dockerd that is gone (containerd, shims, task processes): a task's pid 1
+    # and the shims ignore SIGTERM, so do not wait long before SIGKILL
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    if ! wait_gone 10 "${pids[@]}"; then
+    if ! wait_gone 3 "${pids[@]}"; then
       for p in "${pids[@]}"; do alive "$p" && kill -KILL "$p" 2>/dev/null; done
       wait_gone 5 "${pids[@]}" || warn "$n: processes still there: $(for p in "${pids[@]}"; do alive "$p" && printf '%s(%s) ' "$p" "$(comm_of "$p")"; done)"
     fi
@@ -377,6 +403,12 @@ stop_nodes() { # NODE...: stop gracefully by pid, in parallel; then their leftov
     fi
   fi
   for n in "$@"; do kill_node_leftovers "$n"; rm -f "$RUN_ROOT/$n/docker.pid" "$RUN_ROOT/$n/dockerd.pid"; done
+  # An exited dockerd whose launcher is gone is a zombie until pid 1 reaps it (this
+  # machine's init does that only every second or two): wait, so `pgrep dockerd` is clean.
+  local end=$((SECONDS + 10))
+  for p in "${pids[@]}"; do
+    while [ -e "/proc/$p" ] && [ "$SECONDS" -lt "$end" ]; do sleep 0.2; done
+  done
 }
 
 # ---------------------------------------------------------------- swarm
@@ -384,33 +416,38 @@ node_state() { dk "$1" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }
 node_id() { dk "$1" info --format '{{.Swarm.NodeID}}' 2>/dev/null; }
 
 ensure_swarm() {
-  local st ctl
-  st=$(node_state "$MANAGER")
-  if [ "$st" != active ]; then
-    [ "$st" = inactive ] || dkm swarm leave --force >/dev/null 2>&1
+  local -A st=() nid=()
+  local n line
+  # one `docker info` per node, in parallel (each CLI start costs ~0.2 s here)
+  while read -r n line; do
+    st[$n]=${line%% *}; nid[$n]=${line#* }
+  done < <(for n in "${NODES[@]}"; do
+             ( echo "$n $(dk "$n" info --format '{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}}' 2>/dev/null)" ) &
+           done; wait)
+  if [ "${st[$MANAGER]:-}" != active ]; then
+    [ "${st[$MANAGER]:-inactive}" = inactive ] || dkm swarm leave --force >/dev/null 2>&1
     say "swarm init on $MANAGER (${ADDR[$MANAGER]})"
     dkt 60 "$MANAGER" swarm init --advertise-addr "${ADDR[$MANAGER]}" >/dev/null \
       || { fail "swarm init on $MANAGER failed"; return 1; }
+    nid[$MANAGER]=$(node_id "$MANAGER")
   fi
-  ctl=$(dkm info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)
-  [ "$ctl" = true ] || { fail "$MANAGER is in a swarm but not a manager"; return 1; }
+  [ "$(dkm info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ] \
+    || { fail "$MANAGER is in a swarm but not a manager"; return 1; }
 
-  local token mgr_ids n id tries joined
+  local token mgr_ids id tries joined
   token=$(dkm swarm join-token -q worker) || { fail "cannot read the worker join token"; return 1; }
   mgr_ids=" $(dkm node ls -q | tr '\n' ' ') "
   local -a pend=() jobpids=()
   for n in "${NODES[@]}"; do
     [ "$n" = "$MANAGER" ] && continue
-    st=$(node_state "$n"); id=$(node_id "$n")
-    if [ "$st" = active ] && [ -n "$id" ] && [[ "$mgr_ids" == *" $id "* ]]; then continue; fi
+    if [ "${st[$n]:-}" = active ] && [ -n "${nid[$n]:-}" ] && [[ "$mgr_ids" == *" ${nid[$n]} "* ]]; then continue; fi
     pend+=("$n")
   done
   for n in "${pend[@]}"; do
     (
       joined=
       for tries in 1 2 3; do
-        st=$(node_state "$n")
-        [ "$st" = inactive ] || dk "$n" swarm leave --force >/dev/null 2>&1
+        [ "$(node_state "$n")" = inactive ] || dk "$n" swarm leave --force >/dev/null 2>&1
         if dkt 45 "$n" swarm join \
              --token "$token" --advertise-addr "${ADDR[$n]}" "${ADDR[$MANAGER]}:2377" >/dev/null 2>"$RUN_ROOT/$n/join.err"; then
           joined=1; break
@@ -426,12 +463,14 @@ ensure_swarm() {
   local rc=0 j
   for j in "${jobpids[@]}"; do wait "$j" || rc=1; done
   [ $rc -eq 0 ] || { fail "a worker could not join the swarm"; return 1; }
-  [ ${#pend[@]} -gt 0 ] && say "joined ${pend[*]} to the swarm"
+  if [ ${#pend[@]} -gt 0 ]; then
+    say "joined ${pend[*]} to the swarm"
+    for n in "${pend[@]}"; do nid[$n]=$(node_id "$n"); done
+  fi
 
   # forget stale entries (a node that left and joined again shows up twice)
-  local line sid shost sstate
-  local want_ids=" "
-  for n in "${NODES[@]}"; do want_ids+="$(node_id "$n") "; done
+  local want_ids=" " sid shost sstate
+  for n in "${NODES[@]}"; do want_ids+="${nid[$n]} "; done
   while read -r sid shost sstate; do
     [ -n "$sid" ] || continue
     if [[ "$want_ids" != *" $sid "* ]]; then
@@ -441,16 +480,17 @@ ensure_swarm() {
 
   wait_nodes_ready 60 || return 1
 
-  # labels
-  local labels want
+  # labels: zone=a/b/c, role=db on swarm02
+  local -A have=()
+  while read -r id line; do have[$id]=" $line "; done \
+    < <(dkm node inspect --format '{{.ID}} {{range $k, $v := .Spec.Labels}}{{$k}}={{$v}} {{end}}' "${nid[@]}")
+  local l want args
   for n in "${NODES[@]}"; do
-    id=$(node_id "$n")
     want="zone=${ZONE[$n]}"
     [ "$n" = swarm02 ] && want+=" role=db"
-    labels=$(dkm node inspect --format '{{range $k, $v := .Spec.Labels}}{{$k}}={{$v}} {{end}}' "$id")
-    local l args=()
-    for l in $want; do [[ " $labels " == *" $l "* ]] || args+=(--label-add "$l"); done
-    if [ ${#args[@]} -gt 0 ]; then dkm node update "${args[@]}" "$id" >/dev/null || return 1; fi
+    args=()
+    for l in $want; do [[ "${have[${nid[$n]}]:-}" == *" $l "* ]] || args+=(--label-add "$l"); done
+    if [ ${#args[@]} -gt 0 ]; then dkm node update "${args[@]}" "${nid[$n]}" >/dev/null || return 1; fi
   done
   return 0
 }
@@ -550,13 +590,16 @@ service_args() { # NAME -> prints nothing; sets SVC_ARGS
 expected_replicas() { case "$1" in nodeagent) echo ${#NODES[@]} ;; *) echo 1 ;; esac; }
 
 ensure_services() {
-  local s created=()
+  local s created=() have pids=() rc=0 p
+  have=" $(dkm service ls --format '{{.Name}}' 2>/dev/null | tr '\n' ' ') "
   for s in "${SERVICES[@]}"; do
-    dkm service inspect "$s" >/dev/null 2>&1 && continue
+    [[ "$have" == *" $s "* ]] && continue
     service_args "$s"
-    dkm service create "${SVC_ARGS[@]}" >/dev/null || { fail "docker service create $s failed"; return 1; }
-    created+=("$s")
+    dkm service create "${SVC_ARGS[@]}" >/dev/null &
+    pids+=($!); created+=("$s")
   done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  [ $rc -eq 0 ] || { fail "docker service create failed (${created[*]})"; return 1; }
   [ ${#created[@]} -gt 0 ] && say "services created: ${created[*]}"
   return 0
 }
@@ -601,15 +644,25 @@ task_container() { # NODE SERVICE -> id of its running container on that node
 }
 
 verify_datapath() {
-  local ip cid page
-  ip=$(task_addr schemaregistry) && [ -n "$ip" ] || { fail "no overlay address for schemaregistry"; return 1; }
-  cid=$(task_container swarm02 sourcemysql)
-  [ -n "$cid" ] || { fail "no running sourcemysql container on swarm02"; return 1; }
-  page=$(dkt 20 swarm02 exec "$cid" wget -qO- -T 5 "http://$ip:$SR_PORT/" 2>&1)
-  if [[ "$page" != *"$APP_PAGE"* ]]; then
-    fail "overlay data path: sourcemysql on swarm02 could not fetch http://$ip:$SR_PORT/ from schemaregistry on swarm00: $page"
-    return 1
-  fi
+  local ip= cid= page=
+  # (not wget -T: Debian's busybox-static 1.35 wget segfaults with -T; use timeout)
+  # Retried for 45 s: right after a node restart its tasks are being replaced (the manager
+  # may still count the old one), and overlay peers take a moment to learn the new ones.
+  local end=$((SECONDS + 45))
+  while :; do
+    ip=$(task_addr schemaregistry); cid=$(task_container swarm02 sourcemysql)
+    if [ -n "$ip" ] && [ -n "$cid" ]; then
+      page=$(dkt 20 swarm02 exec "$cid" timeout 5 wget -qO- "http://$ip:$SR_PORT/" 2>&1)
+      [[ "$page" == *"$APP_PAGE"* ]] && break
+    fi
+    if [ "$SECONDS" -ge "$end" ]; then
+      [ -n "$ip" ] || { fail "no overlay address for a running schemaregistry task"; return 1; }
+      [ -n "$cid" ] || { fail "no running sourcemysql container on swarm02"; return 1; }
+      fail "overlay data path: sourcemysql on swarm02 could not fetch http://$ip:$SR_PORT/ from schemaregistry on swarm00: $page"
+      return 1
+    fi
+    sleep 1
+  done
   say "data path ok: sourcemysql (swarm02) -> schemaregistry $ip:$SR_PORT (swarm00) over overlay $NETWORK"
 }
 
@@ -629,9 +682,9 @@ verify_tools() {
     if ipvsadm -Ln >/tmp/ipvs 2>&1; then echo "ok   ipvsadm -Ln"
     elif grep -q "Protocol not available" /tmp/ipvs; then echo "ok   ipvsadm -Ln (IPVS absent in this kernel)"
     else echo "FAIL ipvsadm -Ln: $(head -c 200 /tmp/ipvs)"; fi
-    (sleep 0.5; ping -c 3 -W 1 '"$sr_ip"' >/dev/null 2>&1) &
+    (sleep 0.3; ping -c 3 -i 0.2 -W 1 '"$sr_ip"' >/dev/null 2>&1) &
     timeout 10 tcpdump -i any -nn -c 2 -w /tmp/t.pcap icmp 2>/tmp/err
-    if [ -s /tmp/t.pcap ]; then echo "ok   tcpdump -i any -w /tmp/t.pcap ($(wc -c </tmp/t.pcap) bytes, as user tcpdump)"
+    if [ -s /tmp/t.pcap ]; then echo "ok   tcpdump -i any -w /tmp/t.pcap ($(wc -c </tmp/t.pcap) bytes, file owner $(stat -c %U /tmp/t.pcap))"
     else echo "FAIL tcpdump -w: $(head -c 200 /tmp/err)"; fi
     wait
   ' 2>&1)
@@ -644,7 +697,7 @@ verify_tools() {
   legacy=$(dkt 30 swarm02 run --rm --network none --cap-add NET_ADMIN "$TOOLS_IMAGE" \
            sh -c 'iptables-legacy -S && iptables-legacy-save >/dev/null && ip6tables-legacy -S >/dev/null' 2>&1) \
     || { fail "iptables-legacy in the tools image: $legacy"; return 1; }
-  say "tools ok in a task namespace: $(grep -c '^ok' <<<"$out") commands (iptables nft+legacy, ip, bridge, ss, conntrack, ipvsadm, tcpdump, nsenter)"
+  say "tools ok in a task namespace: $(grep -c '^ok' <<<"$out") commands (iptables nft+legacy, ip, bridge, ss, conntrack, ipvsadm, tcpdump, nsenter); $(grep -o 'file owner [a-z0-9]*' <<<"$out" | sed 's/file owner/tcpdump wrote its file as/')"
 }
 
 verify_netns_folder() {
@@ -681,7 +734,8 @@ verify_netns_folder() {
   # and the host sees the same files under the node's run folder
   local f found=
   for f in "$RUN_ROOT/swarm02/docker/netns"/*; do
-    if nsenter --net="$f" ip -o -4 addr show 2>/dev/null | grep -q "inet $ip/"; then found=$f; break; fi
+    # (no `| grep -q` under pipefail: grep leaving early can fail the pipeline)
+    if [[ "$(nsenter --net="$f" ip -o -4 addr show 2>/dev/null)" == *"inet $ip/"* ]]; then found=$f; break; fi
   done
   if [ -n "$found" ]; then
     say "netns folder on the host: $RUN_ROOT/swarm02/docker/netns (sourcemysql is ${found##*/})"
@@ -697,24 +751,31 @@ verify_all() {
 }
 
 # ---------------------------------------------------------------- health
-lab_healthy() { # quiet; 0 if everything `up` builds is there and running
-  local n
+lab_healthy() { # quiet; 0 if everything `up` builds is there and running (few CLI calls:
+  local n             # each docker CLI start costs ~0.2 s here)
   ip link show "$BRIDGE" >/dev/null 2>&1 || return 1
   for n in "${NODES[@]}"; do
     netns_exists "$n" || return 1
     dockerd_pid "$n" >/dev/null || return 1
-    [ "$(node_state "$n")" = active ] || return 1
   done
   local out
-  out=$(dkm node ls --format '{{.Hostname}} {{.Status}} {{.Availability}}' 2>/dev/null) || return 1
+  out=$(dkt 10 "$MANAGER" node ls --format '{{.Hostname}} {{.Status}} {{.Availability}}' 2>/dev/null) || return 1
   [ "$(wc -l <<<"$out")" -eq ${#NODES[@]} ] || return 1
   for n in "${NODES[@]}"; do grep -qx "$n Ready Active" <<<"$out" || return 1; done
   IMAGE_HASH=$(image_recipe_hash)
+  local -a pids=()
   for n in "${NODES[@]}"; do
-    image_current "$n" "$APP_IMAGE" && image_current "$n" "$TOOLS_IMAGE" || return 1
+    (
+      imgs=$(dkt 10 "$n" images --filter "label=swarm-lab.recipe=$IMAGE_HASH" --format '{{.Repository}}:{{.Tag}}' 2>/dev/null)
+      grep -qx "$APP_IMAGE" <<<"$imgs" && grep -qx "$TOOLS_IMAGE" <<<"$imgs"
+    ) &
+    pids+=($!)
   done
-  [ "$(dkm network inspect --format '{{.Driver}}' "$NETWORK" 2>/dev/null)" = overlay ] || return 1
-  services_converged >/dev/null || return 1
+  local rc=0 p
+  [ "$(dkt 10 "$MANAGER" network inspect --format '{{.Driver}}' "$NETWORK" 2>/dev/null)" = overlay ] || rc=1
+  [ $rc -eq 0 ] && { services_converged >/dev/null || rc=1; }
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  return $rc
 }
 
 lab_present() { # anything of the lab on this machine?
@@ -729,9 +790,17 @@ do_up() {
   ensure_host || return 1
   say "host: bridge $BRIDGE, namespaces ${NODES[*]} ($SUBNET, no default route)"
   start_nodes "${NODES[@]}" || return 1
-  ensure_swarm || return 1
+  # images do not depend on the swarm: import them while it forms
+  local img_log img_pid
+  img_log=$(mktemp "$RUN_ROOT/images.XXXXXX")
+  ensure_images >"$img_log" 2>&1 &
+  img_pid=$!
+  if ! ensure_swarm; then wait "$img_pid"; cat "$img_log"; rm -f "$img_log"; return 1; fi
   say "swarm: $(dkm node ls --format '{{.Hostname}}={{.Status}}' | tr '\n' ' ')"
-  ensure_images || return 1
+  local img_rc=0
+  wait "$img_pid" || img_rc=1
+  cat "$img_log"; rm -f "$img_log"
+  [ $img_rc -eq 0 ] || return 1
   ensure_network || return 1
   ensure_services || return 1
   wait_services 120 || return 1
@@ -794,7 +863,7 @@ do_down() {
     find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
   # state folders; --one-file-system so nothing still mounted below is touched
-  if findmnt -rn -o TARGET | grep -qE "^($RUN_ROOT|$DATA_ROOT)(/|\$)"; then
+  if [ -n "$(findmnt -rn -o TARGET | grep -E "^($RUN_ROOT|$DATA_ROOT)(/|\$)")" ]; then
     warn "mounts remain below $RUN_ROOT or $DATA_ROOT; not deleting them"
     return 1
   fi
@@ -899,20 +968,31 @@ cmd_start_node() {
     say "$n is already running (dockerd pid $pid)"; return 0
   fi
   start_nodes "$n" || exit 1
-  # it rejoins the swarm by itself (state in its data-root); give it a moment to say so
-  local end=$((SECONDS + 20)) st
+  # It rejoins the swarm by itself (its swarm state is in its data-root). Give it a moment
+  # to be active and, if the manager answers, Ready there; its tasks restart after that.
+  local end=$((SECONDS + 30)) st ready=
   while :; do
     st=$(node_state "$n")
-    [ "$st" = active ] && break
+    if [ "$st" = active ]; then
+      if [ "$n" = "$MANAGER" ] || ! engine_answers "$MANAGER"; then break; fi
+      ready=$(dkt 5 "$MANAGER" node ls --format '{{.Hostname}} {{.Status}}' 2>/dev/null | awk -v n="$n" '$1 == n { print $2 }')
+      [ "$ready" = Ready ] && break
+    fi
     [ "$SECONDS" -ge "$end" ] && break
     sleep 0.3
   done
-  say "$n started (dockerd pid $(dockerd_pid "$n"), swarm state ${st:-unknown}) in $(elapsed)s"
+  say "$n started (dockerd pid $(dockerd_pid "$n"), swarm state ${st:-unknown}${ready:+, $ready on $MANAGER}) in $(elapsed)s"
 }
 
 cmd_verify() {
   require_linux; require_root
-  lab_healthy || { services_converged >/dev/null; die "the lab is not up and healthy; see: bash lab/lab.sh status"; }
+  local n
+  for n in "${NODES[@]}"; do
+    dockerd_pid "$n" >/dev/null || die "node $n is not running; see: bash lab/lab.sh status"
+  done
+  # right after start-node the node's tasks are still being replaced
+  wait_nodes_ready 60 || exit 1
+  wait_services 90 || exit 1
   verify_all || exit 1
   say "all checks passed"
 }

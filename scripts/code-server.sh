@@ -99,6 +99,7 @@ RG_BIN=$(command -v rg) || die "ripgrep (rg) not found"
 export npm_config_unsafe_perm=true       # root: otherwise scripts refuse to run
 export npm_config_build_from_source=true # never try GitHub prebuilt downloads
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+export JOBS=${JOBS:-max}                  # node-gyp: make -j<cores>
 export npm_config_loglevel=${npm_config_loglevel:-warn}
 # Node headers: use the local ones instead of downloading from nodejs.org.
 if [[ -z ${npm_config_nodedir:-} ]]; then

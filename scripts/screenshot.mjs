@@ -8,12 +8,15 @@
 //
 //   --view V        open the activity-bar view container whose aria-label/title contains V
 //                   (a container id such as "swarmDoctor" also matches its title "Swarm Doctor")
-//   --wait-text T   wait until T is visible somewhere in the page (webview frames included);
+//   --wait-text T   wait until T is visible somewhere in the page (webview frames included;
+//                   Playwright getByText: case-insensitive substring, so "swarm00" also matches
+//                   a description such as "unix:///run/swarm-lab/swarm00/docker.sock");
 //                   if one is missing: clear message, screenshot still saved, exit code 1
 //   --expand L      click the tree row whose label equals L (expands it; a leaf row is
 //                   clicked, which runs its command), in order, waiting after each
 //   --wait-after T  like --wait-text, checked after the --expand steps
 //   --timeout S     overall time budget in seconds (default 60)
+//   --sidebar-width PX  drag the side bar's edge so it is PX wide (after --view)
 // Also writes the page's console errors (and uncaught page errors) to <out without .png>.console.txt.
 // Exit codes: 0 ok, 1 a wait/click failed (screenshot still written), 2 bad usage.
 import { chromium } from 'playwright-core';
@@ -24,12 +27,12 @@ import path from 'node:path';
 function usage(msg) {
   if (msg) console.error(`screenshot.mjs: ${msg}`);
   console.error('usage: node scripts/screenshot.mjs --url URL --out FILE.png [--view swarmDoctor] ' +
-    '[--wait-text TEXT]... [--expand LABEL]... [--wait-after TEXT]... [--timeout S]');
+    '[--wait-text TEXT]... [--expand LABEL]... [--wait-after TEXT]... [--timeout S] [--sidebar-width PX]');
   process.exit(2);
 }
 
 const opts = { url: '', out: '', view: '', waitText: [], expand: [], waitAfter: [], timeout: 60,
-  browser: process.env.CHROMIUM_PATH || '/usr/bin/chromium', settle: 800 };
+  browser: process.env.CHROMIUM_PATH || '/usr/bin/chromium', settle: 800, sidebarWidth: 0 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   let a = argv[i], v;
@@ -50,6 +53,7 @@ for (let i = 0; i < argv.length; i++) {
     case '--timeout': opts.timeout = Number(val()); break;
     case '--browser': opts.browser = val(); break;
     case '--settle': opts.settle = Number(val()); break;
+    case '--sidebar-width': opts.sidebarWidth = Number(val()); break;
     case '-h': case '--help': usage();
     default: usage(`unknown argument ${a}`);
   }
@@ -154,6 +158,19 @@ async function openView(page, view) {
   await sidebarIdle(page);
 }
 
+async function setSidebarWidth(page, width) {
+  const box = await page.locator('.part.sidebar').boundingBox().catch(() => null);
+  if (!box) { log('warning: no side bar to resize'); return; }
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width - 1, y);   // the sash straddles the side bar's right edge
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, y, { steps: 10 });
+  await page.mouse.up();
+  await sleep(300);
+  const after = await page.locator('.part.sidebar').boundingBox().catch(() => null);
+  log(`side bar width: ${Math.round(box.width)} -> ${after ? Math.round(after.width) : '?'} px`);
+}
+
 async function expandRow(page, label) {
   const row = rowLocator(page, label).first();
   try {
@@ -189,6 +206,8 @@ async function main() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--disable-breakpad', '--disable-crash-reporter'],
+    // keep Chromium's "Crash Reports" folder out of ~/.config/chromium
+    env: { ...process.env, XDG_CONFIG_HOME: path.join(profileDir, 'xdg-config') },
   });
   const page = context.pages()[0] || await context.newPage();
   page.on('console', (m) => {
@@ -211,6 +230,7 @@ async function main() {
     await sleep(opts.settle);
 
     if (opts.view) await openView(page, opts.view);
+    if (opts.sidebarWidth > 0) await setSidebarWidth(page, opts.sidebarWidth);
 
     const waitAll = async (texts, what) => {
       for (const t of texts) {
@@ -223,7 +243,9 @@ async function main() {
       try { await expandRow(page, label); } catch (e) { failures.push(e.message); }
     }
     await waitAll(opts.waitAfter, '--wait-after');
-    await sleep(300);
+    // park the mouse over the editor area so no hover tooltip is captured
+    await page.mouse.move(1100, 900).catch(() => {});
+    await sleep(500);
   } catch (e) {
     failures.push(pageReady ? e.message : `workbench did not load from ${opts.url}: ${e.message.split('\n')[0]}`);
   } finally {

@@ -4,13 +4,15 @@
 export interface ParsedArgs {
   positionals: string[];
   flags: Map<string, string | true>;
+  /** Flags that may be given several times, in order. */
+  lists: Map<string, string[]>;
   rest: string[];
 }
 
 export class UsageError extends Error {}
 
-export function parseArgs(argv: string[], valueFlags: ReadonlySet<string>, booleanFlags: ReadonlySet<string>): ParsedArgs {
-  const parsed: ParsedArgs = { positionals: [], flags: new Map(), rest: [] };
+export function parseArgs(argv: string[], valueFlags: ReadonlySet<string>, booleanFlags: ReadonlySet<string>, listFlags: ReadonlySet<string> = new Set()): ParsedArgs {
+  const parsed: ParsedArgs = { positionals: [], flags: new Map(), lists: new Map(), rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
@@ -20,7 +22,11 @@ export function parseArgs(argv: string[], valueFlags: ReadonlySet<string>, boole
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      if (valueFlags.has(name)) {
+      if (listFlags.has(name)) {
+        const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+        if (value === undefined) throw new UsageError(`--${name} needs a value`);
+        parsed.lists.set(name, [...(parsed.lists.get(name) ?? []), value]);
+      } else if (valueFlags.has(name)) {
         const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
         if (value === undefined) throw new UsageError(`--${name} needs a value`);
         parsed.flags.set(name, value);

@@ -3,17 +3,29 @@ import { connectEngine } from '../engine/dockerodeEngine';
 import { describeEndpoint, resolveEndpoint } from '../engine/endpoint';
 import { asEngineError } from '../engine/errors';
 import { numberFlag, parseArgs, stringFlag, UsageError } from './args';
+import { DEFAULT_HELPER_IMAGE, DEFAULT_NETNS_FOLDER } from '../netns/format';
+import { parseNodeEndpoints, runExec } from './commands/exec';
 import { runLs } from './commands/ls';
 
 const USAGE = `Usage: swarm-doctor <command> [options]
 
 Commands:
   ls nodes|services|tasks|networks   List the swarm's objects as a table (or --json)
+  exec <task|node|service> [--ns sandbox|host|ingress|lb:NET|overlay:NET] [--via auto|direct|manager] -- <command...>
+                                     Run a command in that network namespace, on whichever node it is;
+                                     a service runs it in every running task. Exit status: the command's.
 
 Connection (as the docker CLI: --host > --context > DOCKER_HOST > DOCKER_CONTEXT > current context):
   --host HOST        unix:///path, tcp://host:port, ssh://user@host
   --context NAME     a docker context
   --timeout SECONDS  per engine call (default 15)
+
+Running commands:
+  --via auto|direct|manager      direct: a helper container on the node's own engine; manager: a job
+                                 pinned to the node through the manager (needs only the manager API)
+  --helper-image IMAGE           default ${DEFAULT_HELPER_IMAGE} (env SWARM_DOCTOR_HELPER_IMAGE)
+  --node-endpoint NODE=HOST      a node's own engine, repeatable (env SWARM_DOCTOR_NODE_ENDPOINTS)
+  --netns-folder PATH            the engines' netns folder on the nodes (default ${DEFAULT_NETNS_FOLDER})
 
 Other options:
   --json             machine-readable output
@@ -21,13 +33,14 @@ Other options:
   -h, --help         this help
 `;
 
-const VALUE_FLAGS = new Set(['host', 'context', 'timeout']);
+const VALUE_FLAGS = new Set(['host', 'context', 'timeout', 'ns', 'via', 'helper-image', 'netns-folder']);
+const LIST_FLAGS = new Set(['node-endpoint']);
 const BOOLEAN_FLAGS = new Set(['json', 'help', 'verbose']);
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   let args;
   try {
-    args = parseArgs(argv, VALUE_FLAGS, BOOLEAN_FLAGS);
+    args = parseArgs(argv, VALUE_FLAGS, BOOLEAN_FLAGS, LIST_FLAGS);
   } catch (error) {
     err.write(`swarm-doctor: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -50,6 +63,20 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       case 'ls':
         out.write(await runLs(client, positionals[0], args.flags.has('json'), abort.signal));
         return 0;
+      case 'exec':
+        return await runExec(client, {
+          name: positionals[0],
+          argv: args.rest,
+          ns: stringFlag(args, 'ns'),
+          via: stringFlag(args, 'via'),
+          helperImage: stringFlag(args, 'helper-image') ?? process.env.SWARM_DOCTOR_HELPER_IMAGE ?? DEFAULT_HELPER_IMAGE,
+          netnsFolder: stringFlag(args, 'netns-folder') ?? process.env.SWARM_DOCTOR_NETNS_FOLDER ?? DEFAULT_NETNS_FOLDER,
+          nodeEndpoints: parseNodeEndpoints([process.env.SWARM_DOCTOR_NODE_ENDPOINTS ?? '', ...(args.lists.get('node-endpoint') ?? [])]),
+          timeoutMs: (timeoutSeconds ?? 30) * 1000,
+          signal: abort.signal,
+          out,
+          err,
+        });
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -11,6 +11,8 @@ export type EngineErrorKind =
   | 'notSwarm' // the engine is not part of a swarm
   | 'notManager' // the engine is a swarm worker
   | 'notFound' // the object does not exist (any more)
+  | 'imageMissing' // a helper image is not on the node and cannot be pulled
+  | 'toolMissing' // the helper image lacks the program asked for
   | 'engine'; // the engine answered with an error
 
 export class EngineError extends Error {

@@ -148,6 +148,59 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
+/** A short-lived helper container: what runs, in which namespaces, with which rights. */
+export interface HelperContainerSpec {
+  image: string;
+  /** The program and its arguments, as an array: never a shell string built from input. */
+  argv: string[];
+  /** e.g. "container:<id>" (a task's sandbox), "host", "none". */
+  networkMode: string;
+  capAdd?: string[];
+  privileged?: boolean;
+  /** "host:container[:options]" bind mounts. */
+  binds?: string[];
+  labels: Record<string, string>;
+  /** A name of ours, so a user seeing it in `docker ps` knows what it is. */
+  name?: string;
+}
+
+/** A replicated job pinned to one node: the manager-only way to run something on any node. */
+export interface NodeJobSpec {
+  image: string;
+  argv: string[];
+  nodeId: string;
+  capAdd?: string[];
+  mounts?: { source: string; target: string; readOnly: boolean; propagation?: 'rslave' | 'rprivate' | 'rshared' }[];
+  /** Network to attach ("host" for the node's own namespace); none by default. */
+  network?: string;
+  labels: Record<string, string>;
+  name: string;
+}
+
+export interface ProcessOutput {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** How long the whole run may take, clean-up excluded. */
+  timeoutMs: number;
+  /** Output as it arrives (stdout only), for long-running commands such as captures. */
+  onStdout?: (chunk: Buffer) => void;
+  /** Called when the helper could not be removed (its engine went away): retry later. */
+  onCleanupFailed?: (kind: 'container' | 'service', id: string) => void;
+}
+
+export interface HelperResourceRecord {
+  kind: 'container' | 'service';
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  createdAt?: string;
+}
+
 /** What the rest of the product needs from a Docker engine. */
 export interface EngineClient {
   readonly endpoint: import('./endpoint').EngineEndpoint;
@@ -164,6 +217,21 @@ export interface EngineClient {
    * ends normally, rejects with an EngineError when it breaks.
    */
   streamEvents(onEvent: (event: EngineEvent) => void, options: { signal: AbortSignal }): Promise<void>;
+  /** True when the engine has the image locally. */
+  hasImage(reference: string, options?: CallOptions): Promise<boolean>;
+  /**
+   * Runs a helper container to completion and returns its exit status and output. The container
+   * is removed in every case: success, failure, timeout, cancellation.
+   */
+  runContainer(spec: HelperContainerSpec, options: RunOptions): Promise<ProcessOutput>;
+  /**
+   * Runs a job pinned to a node through a manager and returns its output from the service logs.
+   * The service is removed in every case.
+   */
+  runNodeJob(spec: NodeJobSpec, options: RunOptions): Promise<ProcessOutput & { taskId: string }>;
+  /** Our helper containers or job services still present (by label), for clean-up. */
+  listLabeled(kind: 'container' | 'service', label: string, options?: CallOptions): Promise<HelperResourceRecord[]>;
+  removeResource(kind: 'container' | 'service', id: string, options?: CallOptions): Promise<void>;
   /** Frees sockets and agents. */
   dispose(): void;
 }

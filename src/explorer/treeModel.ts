@@ -20,6 +20,8 @@ export interface TreeEntry {
   collapsible: 'none' | 'collapsed' | 'expanded';
   /** What "Inspect" opens for this entry. */
   inspect?: { kind: InspectKind; id: string; title: string };
+  /** The swarm object behind the entry, for commands run on it. */
+  ref?: { kind: 'node' | 'task' | 'service' | 'network'; id: string };
   /** A command run on click (used by entries that offer a fix). */
   command?: { id: string; title: string; args?: unknown[] };
   children?: () => TreeEntry[];
@@ -94,9 +96,10 @@ function nodeEntry(snapshot: SwarmSnapshot, node: NodeRecord): TreeEntry {
       ]),
     ].join('\n\n'),
     icon: { id: node.role === 'manager' ? 'server-environment' : 'server', color: health.color },
-    contextValue: `kind:node role:${node.role} state:${node.state} availability:${node.availability}${node.leader ? ' leader' : ''} inspectable`,
+    contextValue: `kind:node role:${node.role} state:${node.state} availability:${node.availability}${node.leader ? ' leader' : ''}${node.state === 'ready' ? ' runnable' : ''} inspectable`,
     collapsible: tasks.length ? 'collapsed' : 'none',
     inspect: { kind: 'node', id: node.id, title: `node ${node.hostname}` },
+    ref: { kind: 'node', id: node.id },
     children: () => tasks.map((task) => taskEntry(snapshot, task, `node/${node.id}`, 'nodes')),
   };
 }
@@ -142,9 +145,10 @@ function taskEntry(snapshot: SwarmSnapshot, task: TaskRecord, parentId: string, 
       ]),
     ].join('\n\n'),
     icon: { id: health.icon, color: health.color },
-    contextValue: `kind:task state:${task.state}${task.containerId ? ' hasContainer' : ''} inspectable`,
+    contextValue: `kind:task state:${task.state}${task.containerId && task.state === 'running' ? ' runnable' : ''} inspectable`,
     collapsible: task.addresses.length ? 'collapsed' : 'none',
     inspect: { kind: 'task', id: task.id, title: `task ${name}` },
+    ref: { kind: 'task', id: task.id },
     children: () => task.addresses.map((attachment) => taskNetworkEntry(snapshot, attachment.networkId, attachment.networkName, attachment.addresses, id)),
   };
 }
@@ -214,9 +218,10 @@ function serviceEntry(snapshot: SwarmSnapshot, service: ServiceRecord, parentId:
       ]),
     ].join('\n\n'),
     icon: { id: 'layers', color: replicas.color },
-    contextValue: `kind:service mode:${service.mode} endpoint:${service.endpointMode} inspectable`,
+    contextValue: `kind:service mode:${service.mode} endpoint:${service.endpointMode}${tasks.some((t) => t.state === 'running') ? ' runnable' : ''} inspectable`,
     collapsible: tasks.length ? 'collapsed' : 'none',
     inspect: { kind: 'service', id: service.id, title: `service ${service.name}` },
+    ref: { kind: 'service', id: service.id },
     children: () => tasks.map((task) => taskEntry(snapshot, task, id, view)),
   };
 }
@@ -243,9 +248,10 @@ function networkEntry(snapshot: SwarmSnapshot, network: NetworkRecord): TreeEntr
       ]),
     ].join('\n\n'),
     icon: { id: network.scope === 'swarm' ? 'globe' : 'plug', color: network.encrypted ? 'info' : undefined },
-    contextValue: `kind:network driver:${network.driver} scope:${network.scope}${network.ingress ? ' ingress' : ''} inspectable`,
+    contextValue: `kind:network driver:${network.driver} scope:${network.scope}${network.ingress ? ' ingress' : ''}${network.driver === 'overlay' ? ' runnable' : ''} inspectable`,
     collapsible: services.length ? 'collapsed' : 'none',
     inspect: { kind: 'network', id: network.id, title: `network ${network.name}` },
+    ref: { kind: 'network', id: network.id },
     children: () => services.map((service) => serviceEntry(snapshot, service, id, 'networks', network.id)),
   };
 }

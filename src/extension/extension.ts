@@ -4,10 +4,14 @@ import { connectEngine } from '../engine/dockerodeEngine';
 import { describeEndpoint, resolveEndpoint } from '../engine/endpoint';
 import { SwarmStore } from '../explorer/swarmStore';
 import type { ViewKind } from '../explorer/treeModel';
+import { CommandSession } from './commandSession';
 import { inspect } from './commands/inspect';
+import { compareAcrossNodes, runCommand } from './commands/runCommand';
+import { ComparePanels } from './compare/comparePanels';
+import { OutputDocuments, OUTPUT_SCHEME } from './outputDocuments';
 import { selectEngine } from './commands/selectEngine';
 import { InspectDocumentProvider, INSPECT_SCHEME } from './inspectDocuments';
-import { affectsConnection, readSettings } from './settings';
+import { affectsCommands, affectsConnection, readSettings } from './settings';
 import { SwarmTreeProvider } from './tree/swarmTreeProvider';
 
 const VIEWS: Record<ViewKind, string> = {
@@ -55,14 +59,28 @@ export function activate(context: vscode.ExtensionContext): SwarmDoctorApi {
   context.subscriptions.push(store.onDidChange(describeViews));
   store.setVisible(views.some((v) => v.visible));
 
+  const session = new CommandSession(store);
+  const outputs = new OutputDocuments(session);
+  const panels = new ComparePanels(context.extensionUri);
+  context.subscriptions.push(session, outputs, panels);
+
   context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(INSPECT_SCHEME, new InspectDocumentProvider(store)),
+    vscode.workspace.registerTextDocumentContentProvider(OUTPUT_SCHEME, outputs),
+    vscode.commands.registerCommand('swarmDoctor.runCommand', runCommand(session, outputs)),
+    vscode.commands.registerCommand('swarmDoctor.runFreeCommand', runCommand(session, outputs, true)),
+    vscode.commands.registerCommand('swarmDoctor.compareAcrossNodes', compareAcrossNodes(session, panels)),
+    vscode.commands.registerCommand('swarmDoctor.rerunOutput', (uri?: vscode.Uri) => {
+      const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+      if (target?.scheme === OUTPUT_SCHEME) return outputs.rerun(target);
+    }),
     vscode.commands.registerCommand('swarmDoctor.refresh', () => store.refresh()),
     vscode.commands.registerCommand('swarmDoctor.inspect', inspect),
     vscode.commands.registerCommand('swarmDoctor.selectEngine', selectEngine),
     vscode.commands.registerCommand('swarmDoctor.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', `@ext:swarm-doctor.swarm-network-doctor`)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (affectsConnection(event)) void store.reconnect();
+      if (affectsConnection(event) || affectsCommands(event)) session.reset();
     }),
   );
   return { store };

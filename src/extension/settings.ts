@@ -1,5 +1,6 @@
 // Typed access to the swarmDoctor.* settings.
 import * as vscode from 'vscode';
+import { DEFAULT_HELPER_IMAGE, DEFAULT_NETNS_FOLDER } from '../netns/format';
 
 export const SECTION = 'swarmDoctor';
 
@@ -9,6 +10,11 @@ export interface Settings {
   timeoutMs: number;
   pollMs: number;
   debounceMs: number;
+  helperImage: string;
+  nodeEndpoints: Record<string, string>;
+  netnsFolder: string;
+  transport: 'auto' | 'direct' | 'manager' | 'local';
+  commandTimeoutMs: number;
 }
 
 export function readSettings(): Settings {
@@ -19,7 +25,16 @@ export function readSettings(): Settings {
     timeoutMs: Math.max(1, config.get<number>('timeoutSeconds', 15)) * 1000,
     pollMs: Math.max(2, config.get<number>('refresh.pollSeconds', 15)) * 1000,
     debounceMs: Math.max(0, config.get<number>('refresh.debounceMilliseconds', 500)),
+    helperImage: config.get<string>('helperImage', DEFAULT_HELPER_IMAGE).trim() || DEFAULT_HELPER_IMAGE,
+    nodeEndpoints: { ...config.get<Record<string, string>>('nodeEndpoints', {}) },
+    netnsFolder: config.get<string>('netnsFolder', DEFAULT_NETNS_FOLDER).trim() || DEFAULT_NETNS_FOLDER,
+    transport: config.get<Settings['transport']>('transport', 'auto'),
+    commandTimeoutMs: Math.max(1, config.get<number>('commandTimeoutSeconds', 30)) * 1000,
   };
+}
+
+export function affectsCommands(event: vscode.ConfigurationChangeEvent): boolean {
+  return ['helperImage', 'nodeEndpoints', 'netnsFolder', 'transport', 'commandTimeoutSeconds'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
 }
 
 export function affectsConnection(event: vscode.ConfigurationChangeEvent): boolean {

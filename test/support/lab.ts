@@ -70,3 +70,8 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
+
+/** Every lab node's own engine endpoint, as swarmDoctor.nodeEndpoints takes them. */
+export function labNodeEndpoints(): Record<string, string> {
+  return Object.fromEntries(labInfo().nodes.map((n) => [n.name, `unix://${n.socket}`]));
+}

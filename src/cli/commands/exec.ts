@@ -1,0 +1,87 @@
+// swarm-doctor exec <task|node|service> [--ns sandbox|host|ingress|lb:NET|overlay:NET]
+//                    [--via auto|direct|manager] -- <command...>
+import type { EngineClient } from '../../engine/types';
+import { freeCommand } from '../../netns/command';
+import { formatHeader } from '../../netns/format';
+import { NodeEngines } from '../../netns/nodeEngines';
+import { resolveTargets } from '../../netns/resolveTarget';
+import { CommandRunner, type TransportChoice } from '../../netns/runner';
+import { describeTarget, parseNamespaceOption } from '../../netns/target';
+import { fetchSwarm } from '../../swarm/fetchSnapshot';
+import { UsageError } from '../args';
+
+export interface ExecOptions {
+  name: string | undefined;
+  argv: string[];
+  ns?: string;
+  via?: string;
+  helperImage: string;
+  netnsFolder: string;
+  nodeEndpoints: Record<string, string>;
+  timeoutMs: number;
+  signal: AbortSignal;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+const VIA = new Set(['auto', 'direct', 'manager', 'local']);
+
+export async function runExec(manager: EngineClient, options: ExecOptions): Promise<number> {
+  if (!options.name) throw new UsageError('exec needs a task, node or service name');
+  if (!options.argv.length) throw new UsageError('exec needs a command after --, e.g. `-- iptables -S`');
+  if (options.via && !VIA.has(options.via)) throw new UsageError(`--via must be auto, direct, manager or local, not "${options.via}"`);
+  let choice;
+  try {
+    choice = options.ns ? parseNamespaceOption(options.ns) : undefined;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { summary, snapshot } = await fetchSwarm(manager, { signal: options.signal });
+  const targets = resolveTargets(snapshot, options.name, choice);
+  const engines = new NodeEngines({ manager, managerNodeId: summary.swarm.nodeId, endpoints: options.nodeEndpoints, timeoutMs: options.timeoutMs });
+  const runner = new CommandRunner(engines, { via: (options.via ?? 'auto') as TransportChoice, helperImage: options.helperImage, netnsFolder: options.netnsFolder, timeoutMs: options.timeoutMs });
+  const command = freeCommand(options.argv);
+  try {
+    if (targets.length === 1) {
+      const result = await runner.run({ target: targets[0], command, signal: options.signal });
+      options.err.write(formatHeader(result));
+      options.out.write(result.stdout);
+      options.err.write(result.stderr);
+      return result.exitCode;
+    }
+    // Several tasks: one section each, in the order of the tasks.
+    const results = await runner.runEach(targets, command, { signal: options.signal });
+    let worst = 0;
+    results.forEach((settled, i) => {
+      if (settled.status === 'fulfilled') {
+        options.out.write(`${formatHeader(settled.value)}${settled.value.stdout}${settled.value.stderr ? `# ---- stderr ----\n${settled.value.stderr}` : ''}\n`);
+        worst = Math.max(worst, settled.value.exitCode);
+      } else {
+        options.out.write(`# where:    ${describeTarget(targets[i])}\n# error:    ${(settled.reason as Error).message}\n\n`);
+        worst = Math.max(worst, 1);
+      }
+    });
+    return worst;
+  } finally {
+    engines.dispose();
+  }
+}
+
+/** "a=unix:///x,b=ssh://y" or JSON, from --node-endpoint flags or SWARM_DOCTOR_NODE_ENDPOINTS. */
+export function parseNodeEndpoints(values: string[]): Record<string, string> {
+  const endpoints: Record<string, string> = {};
+  for (const value of values) {
+    const trimmed = value.trim();
+    if (!trimmed) continue;
+    if (trimmed.startsWith('{')) {
+      Object.assign(endpoints, JSON.parse(trimmed) as Record<string, string>);
+      continue;
+    }
+    for (const pair of trimmed.split(',')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--node-endpoint wants NODE=HOST, not "${pair}"`);
+      endpoints[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+    }
+  }
+  return endpoints;
+}

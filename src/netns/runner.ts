@@ -1,0 +1,143 @@
+// Runs catalog and free commands in a target namespace by the best transport available, and
+// reports where and how it ran, its exit status, output and duration.
+import { asEngineError, EngineError } from '../engine/errors';
+import type { EngineClient, RunOptions } from '../engine/types';
+import type { NetCommand } from './command';
+import type { NodeEngines } from './nodeEngines';
+import { runDirect, runThroughManager, type TransportKind, type TransportRun, type TransportSettings } from './transports';
+import { describeTarget, type Target } from './target';
+
+export type TransportChoice = 'auto' | TransportKind;
+
+export interface RunnerSettings extends TransportSettings {
+  via: TransportChoice;
+  timeoutMs: number;
+}
+
+export interface CommandResult {
+  target: Target;
+  command: NetCommand;
+  transport: TransportKind;
+  /** How it got there, in words. */
+  how: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  startedAt: Date;
+  durationMs: number;
+  /** The tool's failure explained (e.g. no IPVS in the kernel). */
+  explanation?: string;
+}
+
+export interface RunRequest {
+  target: Target;
+  command: NetCommand;
+  via?: TransportChoice;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  onStdout?: (chunk: Buffer) => void;
+}
+
+/** How long a direct engine that failed a ping is skipped before trying it again. */
+const PING_CACHE_MS = 30_000;
+
+export class CommandRunner {
+  private readonly reachable = new Map<string, { ok: boolean; at: number }>();
+  /** Helpers whose removal failed because their engine was gone; removed once it answers again. */
+  private readonly pendingCleanup = new Map<string, { engine: EngineClient; kind: 'container' | 'service'; id: string }>();
+
+  constructor(readonly engines: NodeEngines, private readonly settings: RunnerSettings) {}
+
+  /** Picks the transport for a node: its own engine when it answers, else the manager. */
+  async chooseTransport(target: Target, via: TransportChoice, signal?: AbortSignal): Promise<TransportKind> {
+    if (via === 'local') throw new EngineError('config', 'The local transport (nsenter on this machine) is not available in this version: use direct or manager.');
+    if (via !== 'auto') return via;
+    const engine = this.engines.engineFor(target.node);
+    if (!engine) return 'manager';
+    const cached = this.reachable.get(target.node.id);
+    if (cached && Date.now() - cached.at < PING_CACHE_MS) return cached.ok ? 'direct' : 'manager';
+    const ok = await engine.ping({ timeoutMs: 2000, signal }).then(() => true, () => false);
+    this.reachable.set(target.node.id, { ok, at: Date.now() });
+    return ok ? 'direct' : 'manager';
+  }
+
+  async run(request: RunRequest): Promise<CommandResult> {
+    const { target, command } = request;
+    const startedAt = new Date();
+    const started = performance.now();
+    const transport = await this.chooseTransport(target, request.via ?? this.settings.via, request.signal);
+    const timeoutMs = request.timeoutMs ?? (command.timeoutSeconds ? command.timeoutSeconds * 1000 : this.settings.timeoutMs);
+    let run: TransportRun;
+    try {
+      if (transport === 'direct') {
+        const engine = this.engines.engineFor(target.node);
+        if (!engine) throw new EngineError('config', `No engine of node ${target.node.hostname} is configured for the direct transport.`, 'Set swarmDoctor.nodeEndpoints for it, or use the manager transport.');
+        run = await runDirect(engine, target, command, this.settings, this.runOptions(engine, request, timeoutMs));
+      } else {
+        run = await runThroughManager(this.engines.manager, target, command, this.settings, this.runOptions(this.engines.manager, request, timeoutMs));
+      }
+    } catch (error) {
+      const e = asEngineError(error);
+      throw new EngineError(e.kind, `${describeTarget(target)}: ${command.title} via ${transport}: ${e.message}`, e.hint, e.statusCode);
+    }
+    const result: CommandResult = {
+      target,
+      command,
+      transport,
+      how: run.how,
+      exitCode: run.exitCode,
+      stdout: run.stdout.toString('utf8'),
+      stderr: run.stderr.toString('utf8'),
+      startedAt,
+      durationMs: performance.now() - started,
+    };
+    result.explanation = explainResult(result);
+    return result;
+  }
+
+  private runOptions(engine: EngineClient, request: RunRequest, timeoutMs: number): RunOptions {
+    return {
+      signal: request.signal,
+      timeoutMs,
+      onStdout: request.onStdout,
+      onCleanupFailed: (kind, id) => this.pendingCleanup.set(`${kind}:${id}`, { engine, kind, id }),
+    };
+  }
+
+  /** Helpers left on engines that were unreachable when their run ended. */
+  get pendingCleanupCount(): number {
+    return this.pendingCleanup.size;
+  }
+
+  /** Removes what could not be removed before; returns how many are still pending. */
+  async retryCleanup(): Promise<number> {
+    for (const [key, { engine, kind, id }] of this.pendingCleanup) {
+      await engine.removeResource(kind, id, { timeoutMs: 5000 }).then(() => this.pendingCleanup.delete(key), () => undefined);
+    }
+    return this.pendingCleanup.size;
+  }
+
+  /** The same command in several targets at once (one per node, or every task of a service). */
+  runEach(targets: Target[], command: NetCommand, options: { via?: TransportChoice; signal?: AbortSignal } = {}): Promise<PromiseSettledResult<CommandResult>[]> {
+    return Promise.allSettled(targets.map((target) => this.run({ target, command, ...options })));
+  }
+}
+
+const MISSING_TOOL = /(?:nsenter: failed to execute|exec:?) "?([^":\s]+)"?: (?:No such file or directory|executable file not found)|sh: (?:\d+: )?([^:\s]+): not found|can't execute '([^']+)': No such file/i;
+
+function explainResult(result: CommandResult): string | undefined {
+  const fromCommand = result.command.explainFailure?.(result);
+  if (fromCommand) return fromCommand;
+  if (result.exitCode === 125 && /no network namespace on this node has the address/.test(result.stderr)) {
+    return `The job found no namespace with the task's address on ${result.target.node.hostname}: the task may have stopped, or the node's netns folder differs (setting swarmDoctor.netnsFolder).`;
+  }
+  if (result.exitCode === 1 && /nsenter: cannot open \/netns\//.test(result.stderr)) {
+    return `That namespace does not exist on ${result.target.node.hostname} (swarm creates it only where the network or the routing mesh is in use).`;
+  }
+  const missing = MISSING_TOOL.exec(result.stderr);
+  if (result.exitCode === 127 || missing) {
+    const tool = missing?.[1] ?? missing?.[2] ?? missing?.[3] ?? result.command.argv[0];
+    return `"${tool}" is not in the helper image: use an image that has it (setting swarmDoctor.helperImage).`;
+  }
+  return undefined;
+}
