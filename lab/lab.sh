@@ -376,6 +376,13 @@ kill_node_leftovers() { # NODE: after its dockerd is gone
   # The node's mount namespace is gone now, but the netns files it mounted under its run
   # folder were propagated to the host's copy and would keep those namespaces alive.
   unmount_below "$RUN_ROOT/$n/docker"
+  # After a crash the (now empty) netns files stay; nothing can enter them. Remove them, so
+  # the folder lists only live namespaces when the node comes back.
+  local f
+  for f in "$RUN_ROOT/$n/docker/netns"/*; do
+    [ -f "$f" ] && ! mountpoint -q "$f" && rm -f "$f"
+  done
+  return 0
 }
 
 unmount_below() { # DIR: unmount everything mounted below DIR (not DIR itself), deepest first
@@ -541,7 +548,7 @@ ensure_images() {
     image_current "$n" "$APP_IMAGE" && image_current "$n" "$TOOLS_IMAGE" || todo+=("$n")
   done
   [ ${#todo[@]} -eq 0 ] && return 0
-  say "importing $APP_IMAGE and $TOOLS_IMAGE on ${todo[*]}"
+  say "importing $APP_IMAGE and $TOOLS_IMAGE on ${todo[*]} (in the background while the swarm forms)"
   local jobpids=()
   for n in "${todo[@]}"; do
     (
@@ -918,6 +925,11 @@ cmd_env() {
   is_node "$n" || die "unknown node '$n' (nodes: ${NODES[*]})"
   echo "export DOCKER_HOST=unix://$(sock "$n")"
   echo "unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH"
+  # For swarm-doctor: the lab's tools image, and each node's own engine for the direct transport.
+  local endpoints="" m
+  for m in "${NODES[@]}"; do endpoints+="${endpoints:+,}$m=unix://$(sock "$m")"; done
+  echo "export SWARM_DOCTOR_HELPER_IMAGE=$TOOLS_IMAGE"
+  echo "export SWARM_DOCTOR_NODE_ENDPOINTS=$endpoints"
 }
 
 json_str() { if [ -n "${1:-}" ]; then printf '"%s"' "$1"; else printf null; fi; }

@@ -27,6 +27,7 @@ PORT_=${PORT:-8080}
 USE_LAB=1
 BUILD=1
 PASS=()
+LAB_SETTINGS=()
 while (($#)); do
   case $1 in
     --port) PORT_=${2:?--port needs a value}; shift 2 ;;
@@ -47,6 +48,12 @@ if [[ $USE_LAB == 1 ]]; then
   lab_host=$(printf '%s\n' "$lab_env" | sed -n "s/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}DOCKER_HOST=//p" | head -n1 | tr -d "\"'")
   [[ -n $lab_host ]] || die "bash $LAB_SH env printed no DOCKER_HOST (got: $lab_env)"
   HOST=${HOST:-$lab_host}
+  # Commands in the lab run with its own tools image, and reach each node's engine directly.
+  lab_info=$(bash "$LAB_SH" info) || die "bash $LAB_SH info failed"
+  LAB_SETTINGS=(
+    "swarmDoctor.helperImage=$(printf '%s' "$lab_info" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).toolsImage))')"
+    "swarmDoctor.nodeEndpoints=$(printf '%s' "$lab_info" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.stringify(Object.fromEntries(JSON.parse(s).nodes.map(n=>[n.name,"unix://"+n.socket])))))')"
+  )
 fi
 
 if [[ ! -d node_modules ]]; then
@@ -73,4 +80,5 @@ notes+=("Open the \"Swarm Doctor\" view in the activity bar on the left.")
 export SWARM_DOCTOR_HOST=$HOST
 args=(--port "$PORT_")
 for n in "${notes[@]}"; do args+=(--note "$n"); done
+for setting in "${LAB_SETTINGS[@]}"; do args+=(--setting "$setting"); done
 exec bash "$SCRIPT_DIR/serve-vscode.sh" "${args[@]}" "${PASS[@]}"

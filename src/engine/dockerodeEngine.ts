@@ -410,6 +410,8 @@ export class DockerodeEngine implements EngineClient {
               ContainerSpec: {
                 Image: spec.image,
                 Command: spec.argv,
+                // Cancelling must not wait the default 10 s for a command that ignores SIGTERM.
+                StopGracePeriod: 1_000_000_000,
                 Labels: spec.labels,
                 CapabilityAdd: spec.capAdd ?? [],
                 Mounts: (spec.mounts ?? []).map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly, BindOptions: m.propagation ? { Propagation: m.propagation } : undefined })),
@@ -418,7 +420,10 @@ export class DockerodeEngine implements EngineClient {
               RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
               Networks: spec.network ? [{ Target: spec.network }] : undefined,
             },
-            Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
+            // A one-shot replicated service rather than a replicated-job: on Engine 20.10, removing a
+            // job service leaves its task containers on the node (still running when cancelled), while
+            // removing a replicated service makes the node's agent stop and remove them.
+            Mode: { Replicated: { Replicas: 1 } },
           },
           what: `creating the job service ${spec.name}`,
         },
@@ -442,6 +447,9 @@ export class DockerodeEngine implements EngineClient {
         }
         if (MISSING_EXECUTABLE.test(err)) throw new EngineError('toolMissing', `"${spec.argv[0]}" is not in the helper image ${spec.image}: ${err}`, 'Use a helper image that has it (setting swarmDoctor.helperImage).');
         throw new EngineError('engine', `The job on node ${spec.nodeId.slice(0, 12)} was ${state}: ${err}`);
+      }
+      if (state !== 'complete' && state !== 'failed') {
+        throw new EngineError('unreachable', `The job on node ${spec.nodeId.slice(0, 12)} ended as ${state}${task.Status?.Message ? ` (${task.Status.Message})` : ''}: the node went down or left the swarm while it ran.`, 'Check the node (docker node ls); the job was removed and its container goes once the node is back.');
       }
       const logs = await this.call<Readable>({ path: `/services/${serviceId}/logs`, query: { stdout: true, stderr: true, follow: false }, what: `reading the output of ${spec.name}`, isStream: true }, { signal });
       const { stdout, stderr } = demultiplex(await readAll(logs, signal));

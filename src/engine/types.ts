@@ -164,7 +164,7 @@ export interface HelperContainerSpec {
   name?: string;
 }
 
-/** A replicated job pinned to one node: the manager-only way to run something on any node. */
+/** A one-shot service pinned to one node: the manager-only way to run something on any node. */
 export interface NodeJobSpec {
   image: string;
   argv: string[];

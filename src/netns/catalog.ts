@@ -1,6 +1,20 @@
 // The catalog of network commands: what an engineer runs first when packets go missing.
 // User-facing entries (menu) print what the tools print; the JSON variants feed the doctor.
 import { NET_CAPABILITIES, type NetCommand } from './command';
+import {
+  isIpvsUnavailable,
+  parseBridgeFdbJson,
+  parseConntrackList,
+  parseIpAddrJson,
+  parseIpNeighJson,
+  parseIpRouteJson,
+  parseIptablesList,
+  parseIptablesSave,
+  parseIpvsadmList,
+  parseSs,
+  type IptablesList,
+  type IptablesSave,
+} from './parsers';
 
 export type IptablesTable = 'filter' | 'nat' | 'mangle' | 'raw';
 
@@ -19,18 +33,41 @@ const IPTABLES_BOTH = [
   'done',
 ].join('\n');
 
-function iptables(table: IptablesTable, mode: '-nvL' | '-S'): NetCommand<string> {
+export interface IptablesBackendOutput<T> {
+  backend: 'nft' | 'legacy';
+  /** Rules the backend holds in the table (from iptables-save), or undefined when not in the image. */
+  ruleCount?: number;
+  parsed?: T;
+}
+
+/** Splits the two-backend output above into its sections and parses each. */
+export function parseIptablesSections<T>(stdout: string, parse: (text: string) => T): IptablesBackendOutput<T>[] {
+  const sections: IptablesBackendOutput<T>[] = [];
+  const header = /^### iptables-(nft|legacy)(?: \([a-z]+ table\): (\d+) rules|: not in this image)$/gm;
+  const marks = [...stdout.matchAll(header)];
+  marks.forEach((mark, i) => {
+    const body = stdout.slice(mark.index! + mark[0].length, i + 1 < marks.length ? marks[i + 1].index : stdout.length);
+    const inImage = mark[2] !== undefined;
+    sections.push({ backend: mark[1] as 'nft' | 'legacy', ruleCount: inImage ? Number(mark[2]) : undefined, parsed: inImage ? parse(body.replace(/^\n/, '')) : undefined });
+  });
+  return sections;
+}
+
+function iptables(table: IptablesTable, mode: '-nvL'): NetCommand<IptablesBackendOutput<IptablesList>[]>;
+function iptables(table: IptablesTable, mode: '-S'): NetCommand<IptablesBackendOutput<IptablesSave>[]>;
+function iptables(table: IptablesTable, mode: '-nvL' | '-S'): NetCommand<IptablesBackendOutput<IptablesList | IptablesSave>[]> {
   const args = mode === '-nvL' ? ['-nvL', '--line-numbers'] : ['-S'];
   return {
     id: `iptables-${table}${mode === '-S' ? '-S' : ''}`,
     title: `iptables ${mode} (${table})`,
     argv: ['sh', '-c', IPTABLES_BOTH, 'iptables', table, ...args],
     capabilities: NET_CAPABILITIES,
+    parse: (stdout) => parseIptablesSections<IptablesList | IptablesSave>(stdout, (text) => (mode === '-nvL' ? parseIptablesList(text, { table }) : parseIptablesSave(text, { table }))),
   };
 }
 
 const ipvsUnavailable = (result: { exitCode: number; stderr: string; stdout: string }) =>
-  result.exitCode !== 0 && /Protocol not available|Can't initialize ipvs|modprobe ip_vs|ip_vs/i.test(result.stderr + result.stdout)
+  result.exitCode !== 0 && isIpvsUnavailable(result.stderr + result.stdout)
     ? 'The kernel of this node has no IPVS (the ip_vs module is not loaded or not built): swarm VIPs and the routing mesh cannot forward here. Use --endpoint-mode dnsrr, or load ip_vs on the node.'
     : undefined;
 
@@ -53,7 +90,7 @@ export interface CatalogEntry {
 }
 
 const entry = (group: CatalogEntry['group'], command: NetCommand, menu = true): CatalogEntry => ({ command, menu, group });
-const simple = (id: string, argv: string[], capabilities = NET_CAPABILITIES): NetCommand<string> => ({ id, title: argv.join(' '), argv, capabilities });
+const simple = <T = unknown>(id: string, argv: string[], parse?: (stdout: string) => T): NetCommand<T> => ({ id, title: argv.join(' '), argv, capabilities: NET_CAPABILITIES, parse });
 
 export const CATALOG: readonly CatalogEntry[] = [
   entry('firewall', iptables('filter', '-nvL')),
@@ -67,15 +104,15 @@ export const CATALOG: readonly CatalogEntry[] = [
   entry('routing', simple('ip-link', ['ip', '-d', 'link', 'show'])),
   entry('neighbours', simple('ip-neigh', ['ip', 'neigh', 'show'])),
   entry('neighbours', simple('bridge-fdb', ['bridge', 'fdb', 'show'])),
-  entry('sockets', simple('ss', ['ss', '-tanp'])),
-  entry('sockets', simple('ss-udp', ['ss', '-uanp'])),
-  entry('conntrack', simple('conntrack', ['conntrack', '-L'])),
-  entry('ipvs', { ...simple('ipvsadm', ['ipvsadm', '-Ln']), explainFailure: ipvsUnavailable }),
+  entry('sockets', simple('ss', ['ss', '-tanp'], (out) => parseSs(out, { netid: 'tcp' }))),
+  entry('sockets', simple('ss-udp', ['ss', '-uanp'], (out) => parseSs(out, { netid: 'udp' }))),
+  entry('conntrack', simple('conntrack', ['conntrack', '-L'], parseConntrackList)),
+  entry('ipvs', { ...simple('ipvsadm', ['ipvsadm', '-Ln'], parseIpvsadmList), explainFailure: ipvsUnavailable }),
   entry('sysctl', { id: 'sysctl-net', title: 'sysctl net.*', argv: ['sh', '-c', SYSCTL_NET], capabilities: [] }),
-  entry('routing', simple('ip-addr-json', ['ip', '-j', 'addr', 'show']), false),
-  entry('routing', simple('ip-route-json', ['ip', '-j', 'route', 'show', 'table', 'all']), false),
-  entry('neighbours', simple('ip-neigh-json', ['ip', '-j', 'neigh', 'show']), false),
-  entry('neighbours', simple('bridge-fdb-json', ['bridge', '-j', 'fdb', 'show']), false),
+  entry('routing', simple('ip-addr-json', ['ip', '-j', 'addr', 'show'], parseIpAddrJson), false),
+  entry('routing', simple('ip-route-json', ['ip', '-j', 'route', 'show', 'table', 'all'], parseIpRouteJson), false),
+  entry('neighbours', simple('ip-neigh-json', ['ip', '-j', 'neigh', 'show'], (out) => parseIpNeighJson(out)), false),
+  entry('neighbours', simple('bridge-fdb-json', ['bridge', '-j', 'fdb', 'show'], (out) => parseBridgeFdbJson(out)), false),
 ];
 
 export function catalogCommand(id: string): NetCommand {

@@ -20,10 +20,17 @@ export interface NetCommand<T = unknown> {
 
 const NET = ['NET_ADMIN', 'NET_RAW'];
 
+const quoteArg = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+
+/** argv as a person would type it (for display only: it is never run by a shell). */
+export function displayArgv(argv: string[]): string {
+  return argv.map(quoteArg).join(' ');
+}
+
 /** A command typed by the user: split like a shell would split words, but never run by one. */
 export function freeCommand(argv: string[]): NetCommand<string> {
   if (!argv.length || !argv[0]) throw new Error('Type a command to run, e.g. "ip route".');
-  return { id: 'free', title: argv.join(' '), argv: [...argv], capabilities: NET };
+  return { id: 'free', title: displayArgv(argv), argv: [...argv], capabilities: NET };
 }
 
 /**

@@ -5,12 +5,7 @@ import { describeTarget } from './target';
 export const DEFAULT_HELPER_IMAGE = 'nicolaka/netshoot';
 export const DEFAULT_NETNS_FOLDER = '/var/run/docker/netns';
 
-const quoteArg = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
-
-/** argv as a person would type it (for display only: it is never run by a shell). */
-export function displayArgv(argv: string[]): string {
-  return argv.map(quoteArg).join(' ');
-}
+export { displayArgv } from './command';
 
 export function formatHeader(result: CommandResult): string {
   const lines = [

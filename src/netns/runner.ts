@@ -68,13 +68,20 @@ export class CommandRunner {
     const transport = await this.chooseTransport(target, request.via ?? this.settings.via, request.signal);
     const timeoutMs = request.timeoutMs ?? (command.timeoutSeconds ? command.timeoutSeconds * 1000 : this.settings.timeoutMs);
     let run: TransportRun;
+    let engineWentAway = false;
     try {
       if (transport === 'direct') {
         const engine = this.engines.engineFor(target.node);
         if (!engine) throw new EngineError('config', `No engine of node ${target.node.hostname} is configured for the direct transport.`, 'Set swarmDoctor.nodeEndpoints for it, or use the manager transport.');
-        run = await runDirect(engine, target, command, this.settings, this.runOptions(engine, request, timeoutMs));
+        run = await runDirect(engine, target, command, this.settings, this.runOptions(engine, request, timeoutMs, () => (engineWentAway = true)));
       } else {
-        run = await runThroughManager(this.engines.manager, target, command, this.settings, this.runOptions(this.engines.manager, request, timeoutMs));
+        run = await runThroughManager(this.engines.manager, target, command, this.settings, this.runOptions(this.engines.manager, request, timeoutMs, () => (engineWentAway = true)));
+      }
+      // A stopping dockerd kills its containers, so the wait answers with a signal's exit status;
+      // the helper then cannot be removed. That is a node going down, not the command's answer.
+      if (engineWentAway && run.exitCode >= 128) {
+        this.reachable.delete(target.node.id);
+        throw new EngineError('unreachable', `the node's engine stopped while the command ran (the helper was killed: exit ${run.exitCode}).`, 'The helper is removed once the node is back.');
       }
     } catch (error) {
       const e = asEngineError(error);
@@ -95,12 +102,15 @@ export class CommandRunner {
     return result;
   }
 
-  private runOptions(engine: EngineClient, request: RunRequest, timeoutMs: number): RunOptions {
+  private runOptions(engine: EngineClient, request: RunRequest, timeoutMs: number, onCleanupFailed: () => void): RunOptions {
     return {
       signal: request.signal,
       timeoutMs,
       onStdout: request.onStdout,
-      onCleanupFailed: (kind, id) => this.pendingCleanup.set(`${kind}:${id}`, { engine, kind, id }),
+      onCleanupFailed: (kind, id) => {
+        this.pendingCleanup.set(`${kind}:${id}`, { engine, kind, id });
+        onCleanupFailed();
+      },
     };
   }
 

@@ -82,7 +82,7 @@ export async function runThroughManager(manager: EngineClient, target: Target, c
   const labels = helperLabels('job');
   const name = uniqueName('swarm-doctor-job');
   const mount = { source: settings.netnsFolder, target: '/netns', readOnly: true, propagation: 'rslave' as const };
-  const how = `replicated job ${name} (${settings.helperImage}) pinned to ${target.node.hostname}, created through the manager ${manager.endpoint.url}`;
+  const how = `one-shot service ${name} (${settings.helperImage}) pinned to ${target.node.hostname}, created through the manager ${manager.endpoint.url}`;
   const capAdd = [...new Set([...command.capabilities, 'SYS_ADMIN'])];
   let argv: string[];
   let network: string | undefined;

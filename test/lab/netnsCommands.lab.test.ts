@@ -13,7 +13,7 @@ import type { Target } from '../../src/netns/target';
 import { HELPER_LABEL } from '../../src/netns/transports';
 import { fetchSwarm } from '../../src/swarm/fetchSnapshot';
 import type { SwarmSnapshot } from '../../src/swarm/snapshot';
-import { engineOf, labInfo, labNodeEndpoints, managerEngine } from '../support/lab';
+import { engineOf, eventually, labInfo, labNodeEndpoints, managerEngine } from '../support/lab';
 
 const TASKS = { swarm00: 'schemaregistry.1', swarm01: 'connect.1', swarm02: 'sourcemysql.1' } as const;
 const TRANSPORTS = ['direct', 'manager'] as const;
@@ -55,7 +55,7 @@ describe('network commands in task namespaces on the lab', () => {
           if (other === target || other.ns !== 'sandbox') continue;
           for (const address of other.task.addresses) assert.doesNotMatch(result.stdout, new RegExp(` inet ${address.replace(/\./g, '\\.')}/`));
         }
-        assert.match(result.how, via === 'direct' ? /helper container .* --net container:/ : /replicated job swarm-doctor-job-.* pinned to swarm0\d/);
+        assert.match(result.how, via === 'direct' ? /helper container .* --net container:/ : /one-shot service swarm-doctor-job-.* pinned to swarm0\d/);
       }
     });
   }
@@ -119,15 +119,16 @@ describe('network commands in task namespaces on the lab', () => {
       abort.abort();
       await assert.rejects(running, (e: EngineError) => e.kind === 'cancelled', via);
     }
+    assert.deepEqual(await manager.listLabeled('service', HELPER_LABEL), [], 'no job service left');
+    // The nodes' agents stop and remove the task containers of a removed service within seconds.
     for (const node of labInfo().nodes) {
       const engine = engineOf(node.name);
       try {
-        assert.deepEqual(await engine.listLabeled('container', HELPER_LABEL), [], `no helper container left on ${node.name}`);
+        await eventually(`no helper container left on ${node.name}`, async () => ((await engine.listLabeled('container', HELPER_LABEL)).length === 0 ? true : undefined), 30_000);
       } finally {
         engine.dispose();
       }
     }
-    assert.deepEqual(await manager.listLabeled('service', HELPER_LABEL), [], 'no job service left');
   });
 
   it('swarm\'s own namespaces: the overlay namespace of the network holds vxlan0', async () => {

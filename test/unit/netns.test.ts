@@ -128,3 +128,17 @@ describe('output header', () => {
     assert.match(text, /Chain INPUT\n\n# ---- stderr ----\nwarning: x\n$/);
   });
 });
+
+describe('catalog parsing of real output', () => {
+  it('splits the two iptables backends and parses each', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const text = readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'netns', 'swarm02-sourcemysql-catalog-iptables-filter.txt'), 'utf8');
+    const sections = catalogCommand('iptables-filter').parse!(text) as { backend: string; ruleCount?: number; parsed?: { rules: { target: string; chain: string; pkts?: number }[] } }[];
+    assert.deepEqual(sections.map((s) => [s.backend, s.ruleCount]), [['nft', 1], ['legacy', 0]]);
+    const reject = sections[0].parsed!.rules.find((r) => r.target === 'REJECT');
+    assert.ok(reject, 'the REJECT rule is parsed from the nft section');
+    assert.equal(reject.chain, 'INPUT');
+    assert.equal(sections[1].parsed!.rules.length, 0);
+  });
+});

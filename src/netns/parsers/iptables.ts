@@ -193,7 +193,9 @@ export function parseIptablesSave(text: string, options: { table?: string } = {}
       continue;
     }
     if (command === '-A' || command === '--append' || command === '-I' || command === '--insert') {
-      const rule = readRuleSpec(words.slice(2), words[1]?.text, table, line, raw);
+      // `-I CHAIN 3 ...` (as typed) carries a position before the rule
+      const start = (command === '-I' || command === '--insert') && /^\d+$/.test(words[2]?.text ?? '') ? 3 : 2;
+      const rule = readRuleSpec(words.slice(start), words[1]?.text, table, line, raw);
       if (typeof rule === 'string') problem(rule);
       else {
         if (counters && !rule.counters) rule.counters = counters;

@@ -128,9 +128,14 @@ function readServiceFlags(text: string, service: IpvsService): void {
 }
 
 /**
- * True when ipvsadm's stderr says the kernel has no IPVS (module not loaded or not built), as
- * opposed to other failures (no permission, bad arguments).
+ * True when ipvsadm's stderr says the kernel has no IPVS. Recorded on the lab (tools image, no
+ * ip_vs in the kernel):
+ *   modprobe: can't change directory to '/lib/modules': No such file or directory
+ *   Can't initialize ipvs: Protocol not available
+ *   Are you sure that IP Virtual Server is built in the kernel or as module?
+ * The last line alone proves nothing: ipvsadm prints it after every init failure, also
+ * "Can't initialize ipvs: Permission denied (you must be root?)". The errno text is what tells.
  */
 export function isIpvsUnavailable(stderr: string): boolean {
-  return /Can't initialize ipvs|IP Virtual Server is built in the kernel|Protocol not available/i.test(stderr);
+  return /Can't initialize ipvs: Protocol not available/.test(stderr) || /Module ip_vs not found/.test(stderr);
 }
