@@ -17,6 +17,7 @@ import {
   parseSs,
   type ParseProblem,
 } from '../../../src/netns/parsers';
+import { parseIptablesSections } from '../../../src/netns/catalog';
 
 const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/netns');
 
@@ -33,6 +34,10 @@ const PARSERS: { pattern: RegExp; parse: (text: string) => { count: number; prob
   { pattern: /-conntrack-L[-\w]*?(\.stderr)?\.txt$/, parse: (t) => {
     const parsed = parseConntrackList(t);
     return { count: parsed.connections.length + (parsed.shownCount === undefined ? 0 : 1), problems: parsed.problems };
+  } },
+  { pattern: /-catalog-iptables-\w+\.txt$/, parse: (t) => {
+    const sections = parseIptablesSections(t, (text) => parseIptablesList(text));
+    return { count: sections.length, problems: sections.flatMap((s) => s.parsed?.problems ?? []) };
   } },
   { pattern: /-ipvsadm-Ln\.stderr\.txt$/, parse: (t) => ({ count: isIpvsUnavailable(t) ? 1 : 0, problems: [] }) },
 ];
