@@ -27,6 +27,9 @@ const IPTABLES_BOTH = [
   'table="$1"; shift',
   'for backend in nft legacy; do',
   '  if ! command -v "iptables-$backend" >/dev/null 2>&1; then echo "### iptables-$backend: not in this image"; continue; fi',
+  // Merely listing with the legacy tools creates empty legacy tables in the namespace (and makes
+  // iptables-nft warn about them ever after): look in /proc first, as iptables-nft itself does.
+  '  if [ "$backend" = legacy ] && ! grep -qx "$table" /proc/net/ip_tables_names 2>/dev/null; then echo "### iptables-legacy ($table table): 0 rules"; continue; fi',
   '  rules=$("iptables-$backend-save" -t "$table" 2>/dev/null | grep -c "^-A")',
   '  echo "### iptables-$backend ($table table): ${rules:-0} rules"',
   '  "iptables-$backend" -t "$table" "$@" 2>&1',
@@ -48,7 +51,8 @@ export function parseIptablesSections<T>(stdout: string, parse: (text: string) =
   marks.forEach((mark, i) => {
     const body = stdout.slice(mark.index! + mark[0].length, i + 1 < marks.length ? marks[i + 1].index : stdout.length);
     const inImage = mark[2] !== undefined;
-    sections.push({ backend: mark[1] as 'nft' | 'legacy', ruleCount: inImage ? Number(mark[2]) : undefined, parsed: inImage ? parse(body.replace(/^\n/, '')) : undefined });
+    const text = body.replace(/^\n/, '');
+    sections.push({ backend: mark[1] as 'nft' | 'legacy', ruleCount: inImage ? Number(mark[2]) : undefined, parsed: inImage && text.trim() ? parse(text) : undefined });
   });
   return sections;
 }

@@ -9,20 +9,22 @@ export interface CompareColumn {
 export interface CompareRow {
   /** The line as each column has it, or undefined where that column lacks it. */
   cells: (string | undefined)[];
-  /** True when not every column has this line. */
+  /** Some column lacks this line. */
+  missing: boolean;
+  /** Every column has a line of this shape, but their numbers (addresses, counters) differ. */
+  changed: boolean;
+  /** missing, or changed unless numbers are ignored. */
   differs: boolean;
 }
 
 export interface CompareOptions {
-  /** Treat numbers as equal (packet counters, timers, ports of ephemeral sockets...). */
+  /** Treat numbers as equal (packet counters, timers, addresses...): only missing lines differ. */
   ignoreNumbers?: boolean;
 }
 
-function normalise(line: string, options: CompareOptions): string {
-  let key = line.trim().replace(/\s+/g, ' ');
-  if (options.ignoreNumbers) key = key.replace(/\b\d+[KMG]?\b/g, '#');
-  return key;
-}
+const spaces = (line: string) => line.trim().replace(/\s+/g, ' ');
+/** Lines are aligned by shape: numbers (counters, addresses, ports) masked, so a route to another subnet pairs up. */
+const shape = (line: string) => spaces(line).replace(/\d+(?:[.:]\d+)*[KMG]?/g, '#');
 
 /**
  * Aligns lines by content: rows follow the first column's order, and a line another column has
@@ -36,7 +38,7 @@ export function compareOutputs(columns: CompareColumn[], options: CompareOptions
     let previousRow = -1;
     for (const line of column.text.split('\n')) {
       if (line.trim() === '') continue;
-      const key = normalise(line, options);
+      const key = shape(line);
       const occurrence = used.get(key) ?? 0;
       used.set(key, occurrence + 1);
       const positions = index.get(key) ?? [];
@@ -53,5 +55,10 @@ export function compareOutputs(columns: CompareColumn[], options: CompareOptions
       previousRow = row;
     }
   });
-  return rows.map((r) => ({ cells: r.cells, differs: r.cells.some((cell) => cell === undefined) }));
+  return rows.map((r) => {
+    const missing = r.cells.some((cell) => cell === undefined);
+    const texts = new Set(r.cells.filter((c): c is string => c !== undefined).map(spaces));
+    const changed = !missing && texts.size > 1;
+    return { cells: r.cells, missing, changed, differs: missing || (changed && !options.ignoreNumbers) };
+  });
 }

@@ -5,11 +5,12 @@ import * as os from 'node:os';
 import { EngineError } from '../engine/errors';
 import type { EngineClient, ProcessOutput, RunOptions } from '../engine/types';
 import type { NetCommand } from './command';
+import { HELPER_LABEL } from '../swarm/snapshot';
 import { namespaceFileName, type Target } from './target';
 
 export type TransportKind = 'direct' | 'manager' | 'local';
 
-export const HELPER_LABEL = 'swarm-doctor.helper';
+export { HELPER_LABEL } from '../swarm/snapshot';
 export const OWNER_LABEL = 'swarm-doctor.owner';
 
 export interface TransportSettings {

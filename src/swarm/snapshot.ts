@@ -83,6 +83,9 @@ export const compareNames: (a: string, b: string) => number = new Intl.Collator(
 
 const byTime = (a: TaskRecord, b: TaskRecord) => compareText(b.timestamp ?? '', a.timestamp ?? '');
 
+/** The label on our own helper containers and one-shot services: plumbing, not the user's swarm. */
+export const HELPER_LABEL = 'swarm-doctor.helper';
+
 export function buildSnapshot(input: {
   nodes: readonly NodeRecord[];
   services: readonly ServiceRecord[];
@@ -91,7 +94,8 @@ export function buildSnapshot(input: {
   takenAt?: Date;
 }): SwarmSnapshot {
   const nodes = [...input.nodes].sort((a, b) => compareNames(a.hostname, b.hostname) || compareText(a.id, b.id));
-  const services = [...input.services].sort((a, b) => compareNames(a.name, b.name));
+  // Our own short-lived helper services are not part of the user's swarm.
+  const services = input.services.filter((s) => !(HELPER_LABEL in s.labels)).sort((a, b) => compareNames(a.name, b.name));
   const networks = [...input.networks].sort((a, b) => compareNames(a.name, b.name));
   const nodeById = new Map(nodes.map((n) => [n.id, n]));
   const serviceById = new Map(services.map((s) => [s.id, s]));
@@ -100,8 +104,10 @@ export function buildSnapshot(input: {
   const nodeOrder = new Map(nodes.map((n, i) => [n.id, i]));
   const serviceOrder = new Map(services.map((s, i) => [s.id, i]));
 
+  // Tasks of services that no longer exist (removed, or our helpers) linger a while: leave them out.
+  const tasks = input.tasks.filter((t) => serviceById.has(t.serviceId));
   const taskHistoryByService = new Map<string, TaskRecord[]>();
-  for (const task of input.tasks) pushTo(taskHistoryByService, task.serviceId, task);
+  for (const task of tasks) pushTo(taskHistoryByService, task.serviceId, task);
 
   const tasksByService = new Map<string, TaskRecord[]>();
   const tasksByNode = new Map<string, TaskRecord[]>();
@@ -195,7 +201,7 @@ export function buildSnapshot(input: {
     takenAt: input.takenAt ?? new Date(),
     nodes,
     services,
-    tasks: input.tasks,
+    tasks,
     networks,
     nodeById,
     serviceById,

@@ -89,10 +89,14 @@ describe('side by side', () => {
     ]);
   });
 
-  it('can ignore counters', () => {
-    const cols = [{ label: 'a', text: '   12  720 ACCEPT all' }, { label: 'b', text: '    3  180 ACCEPT all' }];
-    assert.equal(compareOutputs(cols).filter((r) => r.differs).length, 2);
+  it('pairs lines of the same shape, marks changed numbers, and can ignore them', () => {
+    const cols = [{ label: 'a', text: '   12  720 ACCEPT all\n10.0.1.0/24 dev eth0 src 10.0.1.5' }, { label: 'b', text: '    3  180 ACCEPT all\n10.0.1.0/24 dev eth0 src 10.0.1.9' }];
+    const rows = compareOutputs(cols);
+    assert.equal(rows.length, 2, 'one row per shape');
+    assert.deepEqual(rows.map((r) => [r.changed, r.missing, r.differs]), [[true, false, true], [true, false, true]]);
     assert.equal(compareOutputs(cols, { ignoreNumbers: true }).filter((r) => r.differs).length, 0);
+    const same = compareOutputs([{ label: 'a', text: 'x 1' }, { label: 'b', text: 'x  1' }]);
+    assert.deepEqual(same.map((r) => r.differs), [false], 'spacing is not a difference');
   });
 
   it('keeps repeated lines apart', () => {

@@ -107,4 +107,16 @@ describe('swarm snapshot', () => {
     const task = snapshot.tasksByService.get(service.id)![0];
     assert.equal(taskName(task, service), `${service.name}.${task.nodeId!.slice(0, 12)}`);
   });
+
+  it('leaves out our helper services and the tasks of removed services', () => {
+    const base = syntheticSwarm({ nodes: 2, services: 2, tasks: 4 });
+    const services = base.services.map(serviceFromApi);
+    services[1] = { ...services[1], labels: { 'swarm-doctor.helper': 'job' } };
+    const tasks = base.tasks.map(taskFromApi);
+    tasks.push({ ...tasks[0], id: 'orphan', serviceId: 'removed-service' });
+    const s = buildSnapshot({ nodes: base.nodes.map(nodeFromApi), services, networks: base.networks.map(networkFromApi), tasks });
+    assert.deepEqual(s.services.map((x) => x.name), ['svc0']);
+    assert.ok(s.tasks.every((t) => t.serviceId === services[0].id));
+    assert.equal([...s.tasksByNode.values()].flat().length, 2);
+  });
 });

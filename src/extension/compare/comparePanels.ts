@@ -31,7 +31,7 @@ export function renderCompareTable(columns: Column[], options: { ignoreNumbers: 
     .join('');
   const body = rows
     .filter((r) => !options.onlyDifferences || r.differs)
-    .map((r) => `<tr class="${r.differs ? 'differs' : 'same'}">${r.cells.map((cell) => `<td class="${cell === undefined ? 'missing' : ''}">${cell === undefined ? '' : escapeHtml(cell)}</td>`).join('')}</tr>`)
+    .map((r) => `<tr class="${r.missing ? 'differs missing-row' : r.differs ? 'differs changed' : 'same'}">${r.cells.map((cell) => `<td class="${cell === undefined ? 'missing' : ''}">${cell === undefined ? '' : escapeHtml(cell)}</td>`).join('')}</tr>`)
     .join('\n');
   return { html: `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`, differing, total: rows.length };
 }
