@@ -21,8 +21,11 @@ Connection (as the docker CLI: --host > --context > DOCKER_HOST > DOCKER_CONTEXT
   --timeout SECONDS  per engine call (default 15)
 
 Running commands:
-  --via auto|direct|manager      direct: a helper container on the node's own engine; manager: a job
-                                 pinned to the node through the manager (needs only the manager API)
+  --via auto|direct|manager|local
+                                 direct: a helper container on the node's own engine; manager: a one-shot
+                                 service pinned to the node through the manager (needs only the manager
+                                 API); local: nsenter here, when this machine is the node (root; env
+                                 SWARM_DOCTOR_LOCAL_NODES='{"node":{"netnsFolder":…,"hostNetns":…}}')
   --helper-image IMAGE           default ${DEFAULT_HELPER_IMAGE} (env SWARM_DOCTOR_HELPER_IMAGE)
   --node-endpoint NODE=HOST      a node's own engine, repeatable (env SWARM_DOCTOR_NODE_ENDPOINTS)
   --netns-folder PATH            the engines' netns folder on the nodes (default ${DEFAULT_NETNS_FOLDER})
@@ -72,6 +75,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
           helperImage: stringFlag(args, 'helper-image') ?? process.env.SWARM_DOCTOR_HELPER_IMAGE ?? DEFAULT_HELPER_IMAGE,
           netnsFolder: stringFlag(args, 'netns-folder') ?? process.env.SWARM_DOCTOR_NETNS_FOLDER ?? DEFAULT_NETNS_FOLDER,
           nodeEndpoints: parseNodeEndpoints([process.env.SWARM_DOCTOR_NODE_ENDPOINTS ?? '', ...(args.lists.get('node-endpoint') ?? [])]),
+          localNodes: process.env.SWARM_DOCTOR_LOCAL_NODES ? JSON.parse(process.env.SWARM_DOCTOR_LOCAL_NODES) : {},
           timeoutMs: (timeoutSeconds ?? 30) * 1000,
           signal: abort.signal,
           out,

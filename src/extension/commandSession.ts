@@ -26,7 +26,7 @@ export class CommandSession {
       this.reset();
       const settings = readSettings();
       this.engines = new NodeEngines({ manager, managerNodeId: state.summary.swarm.nodeId, endpoints: settings.nodeEndpoints, timeoutMs: settings.timeoutMs });
-      this.runner = new CommandRunner(this.engines, { via: settings.transport, helperImage: settings.helperImage, netnsFolder: settings.netnsFolder, timeoutMs: settings.commandTimeoutMs });
+      this.runner = new CommandRunner(this.engines, { via: settings.transport, helperImage: settings.helperImage, netnsFolder: settings.netnsFolder, timeoutMs: settings.commandTimeoutMs, localNodes: settings.localNodes });
     }
     if (this.cleanedFor !== manager) {
       this.cleanedFor = manager;

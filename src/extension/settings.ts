@@ -1,6 +1,7 @@
 // Typed access to the swarmDoctor.* settings.
 import * as vscode from 'vscode';
 import { DEFAULT_HELPER_IMAGE, DEFAULT_NETNS_FOLDER } from '../netns/format';
+import type { LocalNode } from '../netns/localTransport';
 
 export const SECTION = 'swarmDoctor';
 
@@ -15,6 +16,7 @@ export interface Settings {
   netnsFolder: string;
   transport: 'auto' | 'direct' | 'manager' | 'local';
   commandTimeoutMs: number;
+  localNodes: Record<string, LocalNode>;
 }
 
 export function readSettings(): Settings {
@@ -30,11 +32,12 @@ export function readSettings(): Settings {
     netnsFolder: config.get<string>('netnsFolder', DEFAULT_NETNS_FOLDER).trim() || DEFAULT_NETNS_FOLDER,
     transport: config.get<Settings['transport']>('transport', 'auto'),
     commandTimeoutMs: Math.max(1, config.get<number>('commandTimeoutSeconds', 30)) * 1000,
+    localNodes: { ...config.get<Record<string, LocalNode>>('localNodes', {}) },
   };
 }
 
 export function affectsCommands(event: vscode.ConfigurationChangeEvent): boolean {
-  return ['helperImage', 'nodeEndpoints', 'netnsFolder', 'transport', 'commandTimeoutSeconds'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+  return ['helperImage', 'nodeEndpoints', 'netnsFolder', 'transport', 'commandTimeoutSeconds', 'localNodes'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
 }
 
 export function affectsConnection(event: vscode.ConfigurationChangeEvent): boolean {

@@ -6,12 +6,15 @@ import type { NetCommand } from './command';
 import type { NodeEngines } from './nodeEngines';
 import { runDirect, runThroughManager, type TransportKind, type TransportRun, type TransportSettings } from './transports';
 import { describeTarget, type Target } from './target';
+import { detectLocalNode, runLocal, type LocalNode } from './localTransport';
 
 export type TransportChoice = 'auto' | TransportKind;
 
 export interface RunnerSettings extends TransportSettings {
   via: TransportChoice;
   timeoutMs: number;
+  /** Nodes whose namespaces this machine can enter itself (hostname → where it sees them). */
+  localNodes?: Record<string, LocalNode>;
 }
 
 export interface CommandResult {
@@ -43,15 +46,29 @@ const PING_CACHE_MS = 30_000;
 
 export class CommandRunner {
   private readonly reachable = new Map<string, { ok: boolean; at: number }>();
+  private readonly detected = new Map<string, Promise<LocalNode | undefined>>();
   /** Helpers whose removal failed because their engine was gone; removed once it answers again. */
   private readonly pendingCleanup = new Map<string, { engine: EngineClient; kind: 'container' | 'service'; id: string }>();
 
   constructor(readonly engines: NodeEngines, private readonly settings: RunnerSettings) {}
 
   /** Picks the transport for a node: its own engine when it answers, else the manager. */
+  /** Where this machine sees the node's namespaces: configured, or detected when we run on the node. */
+  private async localNode(target: Target): Promise<LocalNode | undefined> {
+    const configured = this.settings.localNodes?.[target.node.hostname];
+    if (configured) return configured;
+    if (!this.detected.has(target.node.id)) this.detected.set(target.node.id, detectLocalNode(target.node.hostname, this.engines.engineFor(target.node)));
+    return this.detected.get(target.node.id);
+  }
+
+  /** Picks the transport for a node: this machine when it is the node, its own engine when it answers, else the manager. */
   async chooseTransport(target: Target, via: TransportChoice, signal?: AbortSignal): Promise<TransportKind> {
-    if (via === 'local') throw new EngineError('config', 'The local transport (nsenter on this machine) is not available in this version: use direct or manager.');
+    if (via === 'local') {
+      if (!(await this.localNode(target))) throw new EngineError('config', `This machine is not ${target.node.hostname}, so the local transport cannot reach it.`, 'Use direct or manager, or configure swarmDoctor.localNodes when this machine sees the node\'s namespaces.');
+      return 'local';
+    }
     if (via !== 'auto') return via;
+    if (await this.localNode(target)) return 'local';
     const engine = this.engines.engineFor(target.node);
     if (!engine) return 'manager';
     const cached = this.reachable.get(target.node.id);
@@ -70,7 +87,10 @@ export class CommandRunner {
     let run: TransportRun;
     let engineWentAway = false;
     try {
-      if (transport === 'direct') {
+      if (transport === 'local') {
+        const local = (await this.localNode(target))!;
+        run = await runLocal(target, command, local, this.engines.engineFor(target.node), { signal: request.signal, timeoutMs, onStdout: request.onStdout });
+      } else if (transport === 'direct') {
         const engine = this.engines.engineFor(target.node);
         if (!engine) throw new EngineError('config', `No engine of node ${target.node.hostname} is configured for the direct transport.`, 'Set swarmDoctor.nodeEndpoints for it, or use the manager transport.');
         run = await runDirect(engine, target, command, this.settings, this.runOptions(engine, request, timeoutMs, () => (engineWentAway = true)));
@@ -147,7 +167,9 @@ function explainResult(result: CommandResult): string | undefined {
   const missing = MISSING_TOOL.exec(result.stderr);
   if (result.exitCode === 127 || missing) {
     const tool = missing?.[1] ?? missing?.[2] ?? missing?.[3] ?? result.command.argv[0];
-    return `"${tool}" is not in the helper image: use an image that has it (setting swarmDoctor.helperImage).`;
+    return result.transport === 'local'
+      ? `"${tool}" is not installed on this machine.`
+      : `"${tool}" is not in the helper image: use an image that has it (setting swarmDoctor.helperImage).`;
   }
   return undefined;
 }

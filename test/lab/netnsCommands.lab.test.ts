@@ -13,7 +13,7 @@ import type { Target } from '../../src/netns/target';
 import { HELPER_LABEL } from '../../src/netns/transports';
 import { fetchSwarm } from '../../src/swarm/fetchSnapshot';
 import type { SwarmSnapshot } from '../../src/swarm/snapshot';
-import { engineOf, eventually, labInfo, labNodeEndpoints, managerEngine } from '../support/lab';
+import { engineOf, eventually, labInfo, labNodeEndpoints, managerEngine, labConverged } from '../support/lab';
 
 const TASKS = { swarm00: 'schemaregistry.1', swarm01: 'connect.1', swarm02: 'sourcemysql.1' } as const;
 const TRANSPORTS = ['direct', 'manager'] as const;
@@ -26,6 +26,7 @@ describe('network commands in task namespaces on the lab', () => {
   const targets = {} as Record<keyof typeof TASKS, Target>;
 
   before(async () => {
+    await labConverged();
     manager = managerEngine();
     const fetched = await fetchSwarm(manager);
     snapshot = fetched.snapshot;

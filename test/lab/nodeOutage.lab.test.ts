@@ -1,9 +1,8 @@
 // A worker's dockerd stops while the views are open, then comes back: the store stays usable,
 // shows the node down, and recovers; the CLI and a store pointed at the dead engine say so clearly.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli/main';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from '../support/runCli';
 import { connectEngine } from '../../src/engine/dockerodeEngine';
 import { parseDockerHost } from '../../src/engine/endpoint';
 import { SwarmStore, type StoreState } from '../../src/explorer/swarmStore';
@@ -15,32 +14,27 @@ import { resolveTargets } from '../../src/netns/resolveTarget';
 import { CommandRunner } from '../../src/netns/runner';
 import { HELPER_LABEL, removeLeftovers } from '../../src/netns/transports';
 import { fetchSwarm } from '../../src/swarm/fetchSnapshot';
-import { engineOf, eventually, lab, labInfo, labNode, labNodeEndpoints, managerEngine } from '../support/lab';
+import { engineOf, eventually, lab, labConverged, labInfo, labNode, labNodeEndpoints, managerEngine } from '../support/lab';
 
 function storeFor(socket: string): SwarmStore {
   return new SwarmStore({ connect: () => connectEngine(parseDockerHost(`unix://${socket}`, 'lab'), { timeoutMs: 3000 }), pollMs: 1000, debounceMs: 100, retryMs: 500 });
 }
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d) => (o += d));
-  err.on('data', (d) => (e += d));
-  return { code: await main(args, out, err), out: o, err: e };
-}
+const cli = runCli;
 
 describe('a worker node goes down and comes back', () => {
   const managerStore = storeFor(labNode('swarm00').socket);
   const workerStore = storeFor(labNode('swarm02').socket);
   let stopped = false;
   let stopped01 = false;
-  after(() => {
+  before(() => labConverged());
+  after(async () => {
     managerStore.dispose();
     workerStore.dispose();
     if (stopped) lab('start-node', 'swarm02');
     if (stopped01) lab('start-node', 'swarm01');
+    // Leave the lab as the next test expects it: every task replaced and running again.
+    await labConverged();
   });
 
   it('a command running when its node goes down fails with a clear message and leaves nothing once the node is back', async () => {

@@ -1,15 +1,16 @@
 // The engine layer and the swarm model against the real three-node lab swarm.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { EngineError } from '../../src/engine/errors';
 import { fetchSwarm } from '../../src/swarm/fetchSnapshot';
 import { lookupAddress, splitCidr, taskName } from '../../src/swarm/snapshot';
-import { engineOf, labInfo, managerEngine } from '../support/lab';
+import { engineOf, labConverged, labInfo, managerEngine } from '../support/lab';
 
 const PINNED: Record<string, string> = { schemaregistry: 'swarm00', connect: 'swarm01', sourcemysql: 'swarm02' };
 
 describe('lab swarm through the engine layer', () => {
   const manager = managerEngine();
+  before(() => labConverged());
   after(() => manager.dispose());
 
   it('the manager reports an active swarm it controls', async () => {

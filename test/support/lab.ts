@@ -75,3 +75,30 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
 export function labNodeEndpoints(): Record<string, string> {
   return Object.fromEntries(labInfo().nodes.map((n) => [n.name, `unix://${n.socket}`]));
 }
+
+/**
+ * Waits until every node is Ready and every service runs all its tasks: after a test stopped and
+ * restarted a node, swarm needs some seconds to replace the tasks it lost.
+ */
+export async function labConverged(timeoutMs = 90_000): Promise<void> {
+  const { fetchSwarm } = await import('../../src/swarm/fetchSnapshot');
+  const manager = managerEngine();
+  try {
+    await eventually(
+      'every node Ready and every service fully running',
+      async () => {
+        const { snapshot } = await fetchSwarm(manager);
+        const nodesReady = snapshot.nodes.length === labInfo().nodes.length && snapshot.nodes.every((n) => n.state === 'ready');
+        const servicesRunning = snapshot.services.every((s) => {
+          const health = snapshot.health.get(s.id);
+          return health !== undefined && health.running === health.desired && health.desired > 0;
+        });
+        return nodesReady && servicesRunning ? true : undefined;
+      },
+      timeoutMs,
+      1000,
+    );
+  } finally {
+    manager.dispose();
+  }
+}

@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { parseArgs, UsageError } from '../../src/cli/args';
-import { main } from '../../src/cli/main';
+import { runCli } from '../support/runCli';
 import { startFakeEngine, type FakeEngine } from '../support/fakeEngine';
 import { syntheticSwarm } from '../support/syntheticSwarm';
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d) => (o += d));
-  err.on('data', (d) => (e += d));
-  const code = await main(argv, out, err);
-  return { code, out: o, err: e };
-}
+const run = runCli;
 
 describe('swarm-doctor CLI', () => {
   const raw = syntheticSwarm({ nodes: 3, services: 2, tasks: 4 });

@@ -2,6 +2,7 @@
 //                    [--via auto|direct|manager] -- <command...>
 import type { EngineClient } from '../../engine/types';
 import { freeCommand } from '../../netns/command';
+import type { LocalNode } from '../../netns/localTransport';
 import { formatHeader } from '../../netns/format';
 import { NodeEngines } from '../../netns/nodeEngines';
 import { resolveTargets } from '../../netns/resolveTarget';
@@ -18,6 +19,7 @@ export interface ExecOptions {
   helperImage: string;
   netnsFolder: string;
   nodeEndpoints: Record<string, string>;
+  localNodes: Record<string, LocalNode>;
   timeoutMs: number;
   signal: AbortSignal;
   out: NodeJS.WritableStream;
@@ -39,7 +41,7 @@ export async function runExec(manager: EngineClient, options: ExecOptions): Prom
   const { summary, snapshot } = await fetchSwarm(manager, { signal: options.signal });
   const targets = resolveTargets(snapshot, options.name, choice);
   const engines = new NodeEngines({ manager, managerNodeId: summary.swarm.nodeId, endpoints: options.nodeEndpoints, timeoutMs: options.timeoutMs });
-  const runner = new CommandRunner(engines, { via: (options.via ?? 'auto') as TransportChoice, helperImage: options.helperImage, netnsFolder: options.netnsFolder, timeoutMs: options.timeoutMs });
+  const runner = new CommandRunner(engines, { via: (options.via ?? 'auto') as TransportChoice, helperImage: options.helperImage, netnsFolder: options.netnsFolder, timeoutMs: options.timeoutMs, localNodes: options.localNodes });
   const command = freeCommand(options.argv);
   try {
     if (targets.length === 1) {
