@@ -30,7 +30,9 @@ export class CommandSession {
     }
     if (this.cleanedFor !== manager) {
       this.cleanedFor = manager;
-      void removeLeftovers([manager]).catch(() => undefined);
+      const engines = this.engines!;
+      const nodeEngines = state.snapshot.nodes.map((n) => engines.engineFor({ id: n.id, hostname: n.hostname, address: n.address }));
+      void removeLeftovers([...new Set([manager, ...nodeEngines.filter((e) => e !== undefined)])]).catch(() => undefined);
     }
     void this.runner.retryCleanup();
     return { runner: this.runner, snapshot: state.snapshot };

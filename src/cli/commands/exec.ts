@@ -5,6 +5,7 @@ import { freeCommand } from '../../netns/command';
 import type { LocalNode } from '../../netns/localTransport';
 import { formatHeader } from '../../netns/format';
 import { NodeEngines } from '../../netns/nodeEngines';
+import { removeLeftovers } from '../../netns/transports';
 import { resolveTargets } from '../../netns/resolveTarget';
 import { CommandRunner, type TransportChoice } from '../../netns/runner';
 import { describeTarget, parseNamespaceOption } from '../../netns/target';
@@ -43,6 +44,8 @@ export async function runExec(manager: EngineClient, options: ExecOptions): Prom
   const engines = new NodeEngines({ manager, managerNodeId: summary.swarm.nodeId, endpoints: options.nodeEndpoints, timeoutMs: options.timeoutMs });
   const runner = new CommandRunner(engines, { via: (options.via ?? 'auto') as TransportChoice, helperImage: options.helperImage, netnsFolder: options.netnsFolder, timeoutMs: options.timeoutMs, localNodes: options.localNodes });
   const command = freeCommand(options.argv);
+  // Helpers a crashed earlier run left behind (its process is gone) are removed first.
+  await removeLeftovers([...new Set([manager, ...targets.map((t) => engines.engineFor(t.node)).filter((e) => e !== undefined)])]);
   try {
     if (targets.length === 1) {
       const result = await runner.run({ target: targets[0], command, signal: options.signal });
