@@ -38,6 +38,10 @@ export function parseArgs(argv: string[], valueFlags: ReadonlySet<string>, boole
       }
     } else if (arg === '-h') {
       parsed.flags.set('help', true);
+    } else if (arg === '-o' && valueFlags.has('output')) {
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError('-o needs a file');
+      parsed.flags.set('output', value);
     } else {
       parsed.positionals.push(arg);
     }

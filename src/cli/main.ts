@@ -4,6 +4,7 @@ import { describeEndpoint, resolveEndpoint } from '../engine/endpoint';
 import { asEngineError } from '../engine/errors';
 import { numberFlag, parseArgs, stringFlag, UsageError } from './args';
 import { DEFAULT_HELPER_IMAGE, DEFAULT_NETNS_FOLDER } from '../netns/format';
+import { runCapture } from './commands/capture';
 import { parseNodeEndpoints, runExec } from './commands/exec';
 import { runLs } from './commands/ls';
 
@@ -14,6 +15,9 @@ Commands:
   exec <task|node|service> [--ns sandbox|host|ingress|lb:NET|overlay:NET] [--via auto|direct|manager] -- <command...>
                                      Run a command in that network namespace, on whichever node it is;
                                      a service runs it in every running task. Exit status: the command's.
+  capture <task|node> [--ns ...] [--via ...] [--filter EXPR] [--count N] [--duration S] [--interface IF] -o FILE
+                                     Capture packets there with tcpdump into FILE (pcap), written as they
+                                     arrive; Ctrl-C stops and keeps every complete packet.
 
 Connection (as the docker CLI: --host > --context > DOCKER_HOST > DOCKER_CONTEXT > current context):
   --host HOST        unix:///path, tcp://host:port, ssh://user@host
@@ -36,7 +40,7 @@ Other options:
   -h, --help         this help
 `;
 
-const VALUE_FLAGS = new Set(['host', 'context', 'timeout', 'ns', 'via', 'helper-image', 'netns-folder']);
+const VALUE_FLAGS = new Set(['host', 'context', 'timeout', 'ns', 'via', 'helper-image', 'netns-folder', 'filter', 'count', 'duration', 'interface', 'output']);
 const LIST_FLAGS = new Set(['node-endpoint']);
 const BOOLEAN_FLAGS = new Set(['json', 'help', 'verbose']);
 
@@ -79,6 +83,24 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
           timeoutMs: (timeoutSeconds ?? 30) * 1000,
           signal: abort.signal,
           out,
+          err,
+        });
+      case 'capture':
+        return await runCapture(client, {
+          name: positionals[0],
+          output: stringFlag(args, 'output'),
+          ns: stringFlag(args, 'ns'),
+          via: stringFlag(args, 'via'),
+          filter: stringFlag(args, 'filter'),
+          count: numberFlag(args, 'count'),
+          durationSeconds: numberFlag(args, 'duration'),
+          interface: stringFlag(args, 'interface'),
+          helperImage: stringFlag(args, 'helper-image') ?? process.env.SWARM_DOCTOR_HELPER_IMAGE ?? DEFAULT_HELPER_IMAGE,
+          netnsFolder: stringFlag(args, 'netns-folder') ?? process.env.SWARM_DOCTOR_NETNS_FOLDER ?? DEFAULT_NETNS_FOLDER,
+          nodeEndpoints: parseNodeEndpoints([process.env.SWARM_DOCTOR_NODE_ENDPOINTS ?? '', ...(args.lists.get('node-endpoint') ?? [])]),
+          localNodes: process.env.SWARM_DOCTOR_LOCAL_NODES ? JSON.parse(process.env.SWARM_DOCTOR_LOCAL_NODES) : {},
+          timeoutMs: (timeoutSeconds ?? 30) * 1000,
+          signal: abort.signal,
           err,
         });
       default:

@@ -360,7 +360,7 @@ export class DockerodeEngine implements EngineClient {
       const stream = await this.call<Readable>({ method: 'POST', path: `/containers/${id}/attach`, query: { stream: true, stdout: true, stderr: true }, what: 'attaching to the helper container', isStream: true }, { signal });
       const decoder = new FrameDecoder((kind, payload) => {
         if (kind === 'stdout') {
-          stdout.push(payload);
+          if (!options.discardStdout) stdout.push(payload);
           options.onStdout?.(payload);
         } else stderr.push(payload);
       });
@@ -430,6 +430,8 @@ export class DockerodeEngine implements EngineClient {
         { signal },
       );
       serviceId = created.ID;
+      // Streaming callers get the output as it arrives, from the followed service logs.
+      const streamed = options.onStdout ? this.followServiceLogs(serviceId, options.onStdout, signal, options.discardStdout === true) : undefined;
       const filters = JSON.stringify({ service: [serviceId] });
       let task: Record<string, any> | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
       for (let delay = 50; ; delay = Math.min(delay * 1.5, 250)) {
@@ -451,10 +453,14 @@ export class DockerodeEngine implements EngineClient {
       if (state !== 'complete' && state !== 'failed') {
         throw new EngineError('unreachable', `The job on node ${spec.nodeId.slice(0, 12)} ended as ${state}${task.Status?.Message ? ` (${task.Status.Message})` : ''}: the node went down or left the swarm while it ran.`, 'Check the node (docker node ls); the job was removed and its container goes once the node is back.');
       }
+      const exitCode = Number(containerStatus?.ExitCode ?? (state === 'complete' ? 0 : 1));
+      if (streamed) {
+        const { stdout, stderr } = await streamed.finish();
+        return { exitCode, stdout, stderr, taskId: String(task.ID) };
+      }
       const logs = await this.call<Readable>({ path: `/services/${serviceId}/logs`, query: { stdout: true, stderr: true, follow: false }, what: `reading the output of ${spec.name}`, isStream: true }, { signal });
       const { stdout, stderr } = demultiplex(await readAll(logs, signal));
-      options.onStdout?.(stdout);
-      return { exitCode: Number(containerStatus?.ExitCode ?? (state === 'complete' ? 0 : 1)), stdout, stderr, taskId: String(task.ID) };
+      return { exitCode, stdout, stderr, taskId: String(task.ID) };
     } catch (error) {
       const e = translateError(error, this.endpoint, { timedOut: deadline.aborted && !options.signal?.aborted, timeoutMs: options.timeoutMs, what });
       if (e.kind === 'timeout' && deadline.aborted) throw new EngineError('timeout', `The job running ${spec.argv[0]} on node ${spec.nodeId.slice(0, 12)} did not finish within ${seconds(options.timeoutMs)} s; the job was removed.`, 'Is the node up (docker node ls)? A node that is down cannot run the job.');
@@ -465,6 +471,38 @@ export class DockerodeEngine implements EngineClient {
         await this.removeResource('service', created).catch(() => options.onCleanupFailed?.('service', created));
       }
     }
+  }
+
+  /**
+   * Follows a service's logs while its task runs. finish() waits for the stream to end after the
+   * task did (the log broker may still be delivering), for at most a few seconds.
+   */
+  private followServiceLogs(serviceId: string, onStdout: (chunk: Buffer) => void, signal: AbortSignal, discardStdout: boolean): { finish(): Promise<{ stdout: Buffer; stderr: Buffer }> } {
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    const decoder = new FrameDecoder((kind, payload) => {
+      if (kind === 'stdout') {
+        if (!discardStdout) stdout.push(payload);
+        onStdout(payload);
+      } else stderr.push(payload);
+    });
+    let stream: Readable | undefined;
+    const ended = (async () => {
+      stream = await this.call<Readable>({ path: `/services/${serviceId}/logs`, query: { stdout: true, stderr: true, follow: true }, what: 'following the job output', isStream: true }, { signal, timeoutMs: 24 * 3600 * 1000 });
+      await new Promise<void>((resolve) => {
+        stream!.on('data', (chunk: Buffer) => decoder.push(chunk));
+        stream!.on('end', resolve);
+        stream!.on('close', resolve);
+        stream!.on('error', () => resolve());
+      });
+    })().catch(() => undefined);
+    return {
+      finish: async () => {
+        await Promise.race([ended, new Promise((r) => setTimeout(r, 3000))]);
+        stream?.destroy();
+        return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) };
+      },
+    };
   }
 
   async listLabeled(kind: 'container' | 'service', label: string, options?: CallOptions): Promise<HelperResourceRecord[]> {

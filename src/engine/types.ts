@@ -189,6 +189,8 @@ export interface RunOptions {
   timeoutMs: number;
   /** Output as it arrives (stdout only), for long-running commands such as captures. */
   onStdout?: (chunk: Buffer) => void;
+  /** Do not keep stdout for the result (it went to onStdout): long captures must not fill memory. */
+  discardStdout?: boolean;
   /** Called when the helper could not be removed (its engine went away): retry later. */
   onCleanupFailed?: (kind: 'container' | 'service', id: string) => void;
 }

@@ -68,7 +68,7 @@ export async function runLocal(target: Target, command: NetCommand, local: Local
     const onAbort = () => stop(new EngineError('cancelled', `Cancelled: ${command.title}.`));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
-      stdout.push(chunk);
+      if (!options.discardStdout) stdout.push(chunk);
       options.onStdout?.(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));

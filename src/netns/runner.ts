@@ -39,6 +39,8 @@ export interface RunRequest {
   signal?: AbortSignal;
   timeoutMs?: number;
   onStdout?: (chunk: Buffer) => void;
+  /** Stdout went to onStdout only (long captures). */
+  discardStdout?: boolean;
 }
 
 /** How long a direct engine that failed a ping is skipped before trying it again. */
@@ -89,7 +91,7 @@ export class CommandRunner {
     try {
       if (transport === 'local') {
         const local = (await this.localNode(target))!;
-        run = await runLocal(target, command, local, this.engines.engineFor(target.node), { signal: request.signal, timeoutMs, onStdout: request.onStdout });
+        run = await runLocal(target, command, local, this.engines.engineFor(target.node), { signal: request.signal, timeoutMs, onStdout: request.onStdout, discardStdout: request.discardStdout });
       } else if (transport === 'direct') {
         const engine = this.engines.engineFor(target.node);
         if (!engine) throw new EngineError('config', `No engine of node ${target.node.hostname} is configured for the direct transport.`, 'Set swarmDoctor.nodeEndpoints for it, or use the manager transport.');
@@ -127,6 +129,7 @@ export class CommandRunner {
       signal: request.signal,
       timeoutMs,
       onStdout: request.onStdout,
+      discardStdout: request.discardStdout,
       onCleanupFailed: (kind, id) => {
         this.pendingCleanup.set(`${kind}:${id}`, { engine, kind, id });
         onCleanupFailed();
