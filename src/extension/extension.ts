@@ -4,7 +4,10 @@ import { connectEngine } from '../engine/dockerodeEngine';
 import { describeEndpoint, resolveEndpoint } from '../engine/endpoint';
 import { SwarmStore } from '../explorer/swarmStore';
 import type { ViewKind } from '../explorer/treeModel';
+import { CaptureManager } from '../recorder/captureManager';
+import { CapturesView } from './captures/capturesView';
 import { CommandSession } from './commandSession';
+import { captureConversation, openCapture, revealCapture, startCapture, stopCapture } from './commands/captures';
 import { inspect } from './commands/inspect';
 import { compareAcrossNodes, runCommand } from './commands/runCommand';
 import { ComparePanels } from './compare/comparePanels';
@@ -62,7 +65,10 @@ export function activate(context: vscode.ExtensionContext): SwarmDoctorApi {
   const session = new CommandSession(store);
   const outputs = new OutputDocuments(session);
   const panels = new ComparePanels(context.extensionUri);
-  context.subscriptions.push(session, outputs, panels);
+  const captures = new CaptureManager();
+  const capturesView = new CapturesView(captures);
+  shutdownCaptures = () => captures.shutdown(4000);
+  context.subscriptions.push(session, outputs, panels, capturesView, vscode.window.createTreeView('swarmDoctor.captures', { treeDataProvider: capturesView, canSelectMany: true }));
 
   context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(INSPECT_SCHEME, new InspectDocumentProvider(store)),
@@ -70,6 +76,13 @@ export function activate(context: vscode.ExtensionContext): SwarmDoctorApi {
     vscode.commands.registerCommand('swarmDoctor.runCommand', runCommand(session, outputs)),
     vscode.commands.registerCommand('swarmDoctor.runFreeCommand', runCommand(session, outputs, true)),
     vscode.commands.registerCommand('swarmDoctor.compareAcrossNodes', compareAcrossNodes(session, panels)),
+    vscode.commands.registerCommand('swarmDoctor.capture', startCapture(session, captures, context.globalState)),
+    vscode.commands.registerCommand('swarmDoctor.captureConversation', captureConversation(session, captures)),
+    vscode.commands.registerCommand('swarmDoctor.stopCapture', stopCapture(captures)),
+    vscode.commands.registerCommand('swarmDoctor.stopAllCaptures', () => captures.stopAll()),
+    vscode.commands.registerCommand('swarmDoctor.clearFinishedCaptures', () => captures.clearFinished()),
+    vscode.commands.registerCommand('swarmDoctor.openCapture', openCapture),
+    vscode.commands.registerCommand('swarmDoctor.revealCapture', revealCapture),
     vscode.commands.registerCommand('swarmDoctor.rerunOutput', (uri?: vscode.Uri) => {
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
       if (target?.scheme === OUTPUT_SCHEME) return outputs.rerun(target);
@@ -86,6 +99,9 @@ export function activate(context: vscode.ExtensionContext): SwarmDoctorApi {
   return { store };
 }
 
-export function deactivate(): void {
-  // Everything is in context.subscriptions.
+let shutdownCaptures: (() => Promise<void>) | undefined;
+
+/** Running captures are stopped and their helpers removed before VS Code goes (it waits for this). */
+export function deactivate(): Promise<void> | undefined {
+  return shutdownCaptures?.();
 }
