@@ -197,6 +197,10 @@ export class CaptureSession {
         this.status.message = asEngineError(error).fullMessage;
       }
     } finally {
+      if (writer) {
+        this.status.packets = writer.packets;
+        this.status.bytes = writer.bytes;
+      }
       writer?.close();
       this.status.endedAt = new Date();
       if (writer && !writer.started) {

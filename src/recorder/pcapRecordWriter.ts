@@ -72,6 +72,12 @@ export class PcapRecordWriter {
     try {
       while (written < bytes.length) written += fs.writeSync(this.fd!, bytes, written, bytes.length - written);
     } catch (error) {
+      // Part of this record may be on disk: cut it off, so the file ends with a whole record.
+      try {
+        fs.ftruncateSync(this.fd!, this.bytes);
+      } catch {
+        // the file keeps the partial record; readers report it as cut short
+      }
       const code = (error as NodeJS.ErrnoException).code;
       throw new PcapStreamError(code === 'ENOSPC' ? `The disk holding ${this.file} is full: the capture was stopped; the file keeps the packets written before.` : `Writing ${this.file} failed: ${(error as Error).message}`);
     }

@@ -12,7 +12,7 @@ import { NodeEngines } from '../../src/netns/nodeEngines';
 import { resolveTargets } from '../../src/netns/resolveTarget';
 import { CommandRunner } from '../../src/netns/runner';
 import type { Target } from '../../src/netns/target';
-import { HELPER_LABEL } from '../../src/netns/transports';
+import { HELPER_LABEL, removeLeftovers } from '../../src/netns/transports';
 import { CaptureSession } from '../../src/recorder/captureSession';
 import { fetchSwarm } from '../../src/swarm/fetchSnapshot';
 import { engineOf, eventually, labConverged, labInfo, labNodeEndpoints, managerEngine } from '../support/lab';
@@ -52,6 +52,8 @@ describe('packet capture on the lab: the incident', () => {
     manager = managerEngine();
     const { summary, snapshot } = await fetchSwarm(manager);
     engines = new NodeEngines({ manager, managerNodeId: summary.swarm.nodeId, endpoints: labNodeEndpoints(), timeoutMs: 15_000 });
+    // As at every start: helpers of sessions that died (a VS Code closed mid-capture) go first.
+    await removeLeftovers([manager, ...snapshot.nodes.map((n) => engines.engineFor({ id: n.id, hostname: n.hostname, address: n.address })!)]);
     runner = new CommandRunner(engines, { via: 'auto', helperImage: labInfo().toolsImage, netnsFolder: '/var/run/docker/netns', timeoutMs: 30_000 });
     [server] = resolveTargets(snapshot, 'schemaregistry.1');
     [fromSwarm02] = resolveTargets(snapshot, 'sourcemysql.1');
@@ -122,6 +124,26 @@ describe('packet capture on the lab: the incident', () => {
     const nowhere = await new CaptureSession(runner, { target: server, via: 'direct', folder: '/etc/passwd/captures' }).run();
     assert.equal(nowhere.state, 'failed');
     assert.match(nowhere.message!, /Cannot create the capture folder \/etc\/passwd\/captures: ENOTDIR/);
+  });
+
+  it('a full disk stops the capture on the node and keeps a valid file', async () => {
+    const small = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-doctor-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=12k', 'tmpfs', small]);
+    try {
+      const session = new CaptureSession(runner, { target: server, via: 'direct', filter: 'tcp port 8081', durationSeconds: 60, folder: small, fileName: 'full.pcap' });
+      const running = session.run();
+      await eventually('the capture to run', async () => (session.status.state === 'running' ? true : undefined), 30_000, 100);
+      await new Promise((r) => setTimeout(r, 1500));
+      for (let i = 0; i < 20 && session.status.state === 'running'; i++) await connect(fromSwarm01);
+      const status = await running;
+      assert.equal(status.state, 'failed');
+      assert.match(status.message!, /The disk holding .*full\.pcap is full: the capture was stopped/);
+      assert.ok(status.packets > 0);
+      assert.equal(tsharkRows(status.file).length, status.packets, 'every packet written before is readable');
+    } finally {
+      execFileSync('umount', [small]);
+      fs.rmSync(small, { recursive: true, force: true });
+    }
   });
 
   it('after the captures, no helper is left on any node', async () => {
