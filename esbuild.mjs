@@ -19,6 +19,18 @@ const common = {
 };
 
 const entries = [
+  // Browser-side webview code: bundled apart, for the browser, with its UI components.
+  {
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'info',
+    entryPoints: ['src/webview/packetViewer/main.ts'],
+    outfile: 'dist/webview/packetViewer.js',
+  },
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   {
     ...common,

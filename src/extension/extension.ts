@@ -12,6 +12,7 @@ import { inspect } from './commands/inspect';
 import { compareAcrossNodes, runCommand } from './commands/runCommand';
 import { ComparePanels } from './compare/comparePanels';
 import { OutputDocuments, OUTPUT_SCHEME } from './outputDocuments';
+import { PacketViewerProvider, VIEWER_TYPE } from './viewer/packetViewerProvider';
 import { selectEngine } from './commands/selectEngine';
 import { InspectDocumentProvider, INSPECT_SCHEME } from './inspectDocuments';
 import { affectsCommands, affectsConnection, readSettings } from './settings';
@@ -68,6 +69,12 @@ export function activate(context: vscode.ExtensionContext): SwarmDoctorApi {
   const captures = new CaptureManager();
   const capturesView = new CapturesView(captures);
   shutdownCaptures = () => captures.shutdown(4000);
+  context.subscriptions.push(
+    vscode.window.registerCustomEditorProvider(VIEWER_TYPE, new PacketViewerProvider(context.extensionUri, captures, store), {
+      webviewOptions: { retainContextWhenHidden: false },
+      supportsMultipleEditorsPerDocument: true,
+    }),
+  );
   context.subscriptions.push(session, outputs, panels, capturesView, vscode.window.createTreeView('swarmDoctor.captures', { treeDataProvider: capturesView, canSelectMany: true }));
 
   context.subscriptions.push(

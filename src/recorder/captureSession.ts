@@ -65,7 +65,7 @@ export function defaultCaptureFileName(target: Target, when: Date): string {
 let counter = 0;
 
 /** tcpdump's routine lines, not worth showing as the capture's message. */
-const isTcpdumpNoise = (line: string) => !line.trim() || /listening on|verbose output suppressed|packets? (captured|received by filter|dropped by (kernel|interface))/.test(line);
+const isTcpdumpNoise = (line: string) => !line.trim() || /listening on|verbose output suppressed|data link type|packets? (captured|received by filter|dropped by (kernel|interface))/.test(line);
 
 export class CaptureSession {
   readonly status: CaptureStatus;

@@ -129,8 +129,8 @@ export function stopCapture(captures: CaptureManager) {
 
 export async function openCapture(status?: CaptureStatus): Promise<void> {
   if (!status) return;
-  // Until the packet viewer lands, the file opens as a file (VS Code offers to open it anyway).
-  await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(status.file));
+  // The packet viewer follows a capture that is still running.
+  await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(status.file), 'swarmDoctor.packetViewer');
 }
 
 export async function revealCapture(status?: CaptureStatus): Promise<void> {

@@ -1,0 +1,435 @@
+// The index of a capture: one pass decodes every frame, runs the TCP analysis and builds the
+// conversations, keeping per packet only what the packet list and the filters need, in typed
+// arrays (42 bytes a packet). The rest is decoded again from the file for the rows on screen.
+import * as fs from 'node:fs';
+import { ConversationTable, ConversationSummary, FlowKey } from './conversations';
+import { DecodeOptions, FrameContext, PacketDecoder, addressText } from './decoder';
+import { DecodedPacket, Layer, Mark, PacketFacts, Protocol } from './packet';
+import { CaptureFormat, CaptureInterface, CaptureProblem, CaptureReadResult, CaptureStreamReader, FileReadOptions, FrameSink, InterfaceStatistics, followCaptureFile, readCaptureBytes, readCaptureFile, readCaptureFileSync } from './reader';
+import { Analysis, analysisNotes, isBadTcp } from './tcpAnalysis';
+
+const TH_SYN = 0x02;
+const TH_RST = 0x04;
+const TH_ACK = 0x10;
+
+/** Bytes the index keeps per packet (the sum of the per-packet columns below). */
+export const INDEX_BYTES_PER_PACKET = 8 + 8 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 1 + 1 + 2;
+
+export type IndexOptions = DecodeOptions;
+
+export class PacketIndex implements FrameSink {
+  count = 0;
+  private capacity = 0;
+  /** Where each frame's bytes start in the file. */
+  fileOffset = new Float64Array(0);
+  /** Nanoseconds since the first packet (exact for 104 days). */
+  time = new Float64Array(0);
+  capturedLength = new Uint32Array(0);
+  originalLength = new Uint32Array(0);
+  /** Conversation of the packet's (innermost) flow; -1 for none (ARP, non-IP). */
+  conversation = new Int32Array(0);
+  /** The flow an ICMP error quotes, or a tunnel's outer flow; -1 for none. */
+  related = new Int32Array(0);
+  analysis = new Uint16Array(0);
+  tcpFlags = new Uint16Array(0);
+  layers = new Uint16Array(0);
+  protocol = new Uint8Array(0);
+  marks = new Uint8Array(0);
+  interfaceIndex = new Uint16Array(0);
+
+  /** Absolute time of the first packet. */
+  firstSeconds = 0;
+  firstNanoseconds = 0;
+
+  readonly conversations = new ConversationTable();
+  readonly interfaces: CaptureInterface[] = [];
+  /** Names from pcapng name resolution blocks, by address text. */
+  readonly addressNames = new Map<string, string[]>();
+  readonly interfaceStatistics: InterfaceStatistics[] = [];
+  format: CaptureFormat | undefined;
+  /** Why reading stopped early, if it did; every packet before it is indexed. */
+  error: CaptureProblem | undefined;
+  /** Reading has ended (file read whole, or a live capture stopped). */
+  complete = false;
+
+  private readonly decoder: PacketDecoder;
+  private readonly facts = new PacketFacts();
+  private readonly key: FlowKey = { version: 0, protocol: 0, words: new Uint32Array(8), srcAt: 0, dstAt: 4, srcPort: -1, dstPort: -1 };
+  private linkTypes: number[] = [];
+
+  /** Size of the file being read, when known: the first growth sizes the columns from it. */
+  private expectedBytes = 0;
+
+  constructor(readonly options: IndexOptions = {}) {
+    this.decoder = new PacketDecoder(options);
+  }
+
+  /** Tells the index how big the capture is, so it can size its arrays once. */
+  expectFileSize(bytes: number): void {
+    this.expectedBytes = bytes;
+  }
+
+  interfaceAdded(iface: CaptureInterface): void {
+    this.interfaces.push(iface);
+    this.linkTypes[iface.index] = iface.linkType;
+  }
+
+  names(address: string, names: string[]): void {
+    this.addressNames.set(address, names);
+  }
+
+  statistics(stats: InterfaceStatistics): void {
+    this.interfaceStatistics.push(stats);
+  }
+
+  private grow(): void {
+    let capacity = Math.max(1024, this.capacity * 2);
+    if (this.capacity === 1024 && this.expectedBytes > 0) {
+      // From the first 1024 packets' density, the whole file's count, with a margin.
+      const perPacket = Math.max(16, this.fileOffset[1023] / 1024);
+      const estimate = Math.ceil((this.expectedBytes / perPacket) * 1.1);
+      if (estimate > capacity) capacity = estimate;
+    }
+    const grow = <T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(old: T): T => {
+      const next = new (old.constructor as new (n: number) => T)(capacity);
+      next.set(old);
+      return next;
+    };
+    this.fileOffset = grow(this.fileOffset);
+    this.time = grow(this.time);
+    this.capturedLength = grow(this.capturedLength);
+    this.originalLength = grow(this.originalLength);
+    this.conversation = grow(this.conversation);
+    this.related = grow(this.related);
+    this.analysis = grow(this.analysis);
+    this.tcpFlags = grow(this.tcpFlags);
+    this.layers = grow(this.layers);
+    this.protocol = grow(this.protocol);
+    this.marks = grow(this.marks);
+    this.interfaceIndex = grow(this.interfaceIndex);
+    this.capacity = capacity;
+  }
+
+  /** Bytes allocated for the per-packet columns (capacity, not count). */
+  get allocatedBytes(): number {
+    return this.capacity * INDEX_BYTES_PER_PACKET;
+  }
+
+  /** Gives back the spare capacity once reading is over. */
+  trim(): void {
+    if (this.capacity === this.count) return;
+    const n = this.count;
+    this.fileOffset = this.fileOffset.slice(0, n);
+    this.time = this.time.slice(0, n);
+    this.capturedLength = this.capturedLength.slice(0, n);
+    this.originalLength = this.originalLength.slice(0, n);
+    this.conversation = this.conversation.slice(0, n);
+    this.related = this.related.slice(0, n);
+    this.analysis = this.analysis.slice(0, n);
+    this.tcpFlags = this.tcpFlags.slice(0, n);
+    this.layers = this.layers.slice(0, n);
+    this.protocol = this.protocol.slice(0, n);
+    this.marks = this.marks.slice(0, n);
+    this.interfaceIndex = this.interfaceIndex.slice(0, n);
+    this.capacity = n;
+  }
+
+  frame(bytes: Uint8Array, start: number, capturedLength: number, originalLength: number, seconds: number, nanoseconds: number, interfaceIndex: number, fileOffset: number): void {
+    const i = this.count;
+    if (i === this.capacity) this.grow();
+    if (i === 0) {
+      this.firstSeconds = seconds;
+      this.firstNanoseconds = nanoseconds;
+    }
+    const time = (seconds - this.firstSeconds) * 1e9 + (nanoseconds - this.firstNanoseconds);
+    const f = this.facts;
+    this.decoder.decode(bytes, start, capturedLength, originalLength, this.linkTypes[interfaceIndex] ?? -1, f);
+    let conversation = -1;
+    let related = -1;
+    let analysis = 0;
+    let marks = f.marks;
+    const table = this.conversations;
+    if (f.ipVersion !== 0 && f.ipProtocol >= 0) {
+      const protocol = f.ipProtocol;
+      const key = this.key;
+      key.version = f.ipVersion;
+      key.protocol = protocol;
+      key.words = f.address;
+      const withPorts = (protocol === 6 || protocol === 17 || protocol === 132) && f.srcPort >= 0 && !f.udpBroken;
+      key.srcPort = withPorts ? f.srcPort : -1;
+      key.dstPort = withPorts ? f.dstPort : -1;
+      // A TCP header cut before its flags says too little to follow a connection.
+      if (protocol !== 6 || f.tcpHeaderLength > 0) {
+        const found = table.find(key);
+        let direction = 0;
+        let created = found < 0;
+        if (created) conversation = table.create(key, i, time);
+        else {
+          conversation = found >> 1;
+          direction = found & 1;
+        }
+        if (protocol === 6) {
+          const tcp = table.tcp;
+          const flags = f.tcpFlags;
+          let t = table.tcpSlot(conversation);
+          if (tcp.startsNewConnection(t, direction, flags, f.seq)) {
+            conversation = table.create(key, i, time);
+            t = table.tcpSlot(conversation);
+            direction = 0;
+            created = true;
+            analysis |= Analysis.REUSED_PORTS;
+          } else if (tcp.synAckReused(t, direction, flags, f.seq)) {
+            analysis |= Analysis.REUSED_PORTS;
+          }
+          if (!(marks & Mark.FRAGMENT) && f.segmentLength >= 0) {
+            analysis |= tcp.analyse(t, direction, i + 1, time, f.seq, f.ack, f.segmentLength, flags, f.window);
+            tcp.afterSegment(t, direction, time, seconds === 0 && nanoseconds === 0, flags, f.windowScale);
+          }
+          table.tcpSegment(conversation, direction, i, flags, f.segmentLength, created);
+        }
+        table.countPacket(conversation, direction, i, time, originalLength);
+        if (direction === 1) marks |= Mark.REVERSE;
+      }
+    }
+    const key = this.key;
+    if (marks & Mark.ICMP_ERROR && f.quotedVersion !== 0 && f.quotedProtocol >= 0) {
+      // Link the error to the flow it quotes (found or, as Wireshark does, created).
+      const quotedPorts = (f.quotedProtocol === 6 || f.quotedProtocol === 17 || f.quotedProtocol === 132) && f.quotedSrcPort >= 0;
+      key.version = f.quotedVersion;
+      key.protocol = f.quotedProtocol;
+      key.words = f.quotedAddress;
+      key.srcPort = quotedPorts ? f.quotedSrcPort : -1;
+      key.dstPort = quotedPorts ? f.quotedDstPort : -1;
+      const found = table.find(key);
+      related = found >= 0 ? found >> 1 : quotedPorts ? table.create(key, i, time) : -1;
+      if (found >= 0 && found & 1) marks |= Mark.RELATED_REVERSE;
+      if (related >= 0) table.countIcmpError(related, i);
+    } else if (f.tunnelVersion !== 0 && f.tunnelProtocol >= 0) {
+      // A tunnel's outer flow (VXLAN's UDP, GRE's IP), whatever the inner frame holds.
+      const tunnelPorts = (f.tunnelProtocol === 17 || f.tunnelProtocol === 6) && f.tunnelSrcPort >= 0;
+      key.version = f.tunnelVersion;
+      key.protocol = f.tunnelProtocol;
+      key.words = f.tunnelAddress;
+      key.srcPort = tunnelPorts ? f.tunnelSrcPort : -1;
+      key.dstPort = tunnelPorts ? f.tunnelDstPort : -1;
+      const found = table.find(key);
+      if (found >= 0) {
+        related = found >> 1;
+        table.countPacket(related, found & 1, i, time, originalLength);
+        if (found & 1) marks |= Mark.RELATED_REVERSE;
+      } else {
+        related = table.create(key, i, time);
+        table.countPacket(related, 0, i, time, originalLength);
+      }
+    }
+    this.fileOffset[i] = fileOffset;
+    this.time[i] = time;
+    this.capturedLength[i] = capturedLength;
+    this.originalLength[i] = originalLength;
+    this.conversation[i] = conversation;
+    this.related[i] = related;
+    this.analysis[i] = analysis;
+    this.tcpFlags[i] = f.tcpFlags;
+    this.layers[i] = f.layers;
+    this.protocol[i] = f.protocol;
+    this.marks[i] = marks;
+    this.interfaceIndex[i] = interfaceIndex;
+    this.count = i + 1;
+  }
+
+  finish(result: CaptureReadResult): void {
+    this.format = result.format;
+    this.error = result.error;
+    this.complete = true;
+  }
+
+  /** Absolute time of packet `i`: whole seconds and nanoseconds. */
+  timeOf(i: number): { seconds: number; nanoseconds: number } {
+    const total = this.firstNanoseconds + this.time[i];
+    const carry = Math.floor(total / 1e9);
+    return { seconds: this.firstSeconds + carry, nanoseconds: total - carry * 1e9 };
+  }
+
+  linkTypeOf(i: number): number {
+    return this.linkTypes[this.interfaceIndex[i]] ?? -1;
+  }
+
+  conversationSummaries(file?: CaptureFile): ConversationSummary[] {
+    const out: ConversationSummary[] = [];
+    const describe = (packet: number) => this.describeIcmpError(packet, file);
+    for (let c = 0; c < this.conversations.count; c++) out.push(this.conversations.summary(c, describe));
+    return out;
+  }
+
+  private describeIcmpError(packet: number, file: CaptureFile | undefined): string | undefined {
+    if (!file) return `ICMP error in packet ${packet + 1}`;
+    const decoded = file.details(this, packet);
+    return `${decoded.info} from ${decoded.source} (packet ${packet + 1})`;
+  }
+
+  /** What the details view needs from the index for packet `i` (relative TCP numbers...). */
+  contextOf(i: number, interfaceName?: string): FrameContext {
+    const { seconds, nanoseconds } = this.timeOf(i);
+    const context: FrameContext = { number: i + 1, seconds, nanoseconds, interfaceName };
+    const c = this.conversation[i];
+    if (c >= 0) {
+      const table = this.conversations;
+      const direction = this.marks[i] & Mark.REVERSE ? 1 : 0;
+      if (table.protocolOf(c) === 6) {
+        const tcp = table.tcp;
+        const t = table.tcpSlot(c);
+        const analysed = !(this.marks[i] & Mark.FRAGMENT) && tcp.hasBaseSeq(t, direction);
+        context.tcp = {
+          baseSeq: analysed ? tcp.baseSeq(t, direction) : 0,
+          reverseBaseSeq: analysed && tcp.hasBaseSeq(t, 1 - direction) ? tcp.baseSeq(t, 1 - direction) : undefined,
+          relative: analysed,
+          windowShift: tcp.windowShift(t, direction),
+          stream: table.streamOf(c),
+        };
+      } else if (table.protocolOf(c) === 17) context.udpStream = table.streamOf(c);
+    }
+    const flags = this.analysis[i];
+    if (flags) context.analysis = analysisNotes(flags);
+    return context;
+  }
+}
+
+/** How a packet row is coloured (theme colours are the viewer's business). */
+export type RowColour = 'rst' | 'bad-tcp' | 'icmp-error' | 'syn' | undefined;
+
+export interface PacketRow {
+  number: number;
+  /** Seconds since the first packet. */
+  relativeTime: number;
+  /** Absolute time, seconds since the epoch (with nanoseconds as a fraction). */
+  seconds: number;
+  nanoseconds: number;
+  source: string;
+  destination: string;
+  protocol: string;
+  length: number;
+  info: string;
+  colour: RowColour;
+  conversation: number;
+}
+
+export function rowColour(index: PacketIndex, i: number): RowColour {
+  if (index.marks[i] & Mark.ICMP_ERROR) return 'icmp-error';
+  if (index.layers[i] & Layer.TCP && index.tcpFlags[i] & TH_RST) return 'rst';
+  if (isBadTcp(index.analysis[i])) return 'bad-tcp';
+  if (index.layers[i] & Layer.TCP && index.tcpFlags[i] & TH_SYN) return 'syn';
+  return undefined;
+}
+
+/** Random access to the frames of an indexed capture file. */
+export class CaptureFile {
+  private readonly fd: number;
+  private buffer = Buffer.allocUnsafe(65536);
+  private readonly decoder: PacketDecoder;
+
+  constructor(readonly path: string, options: IndexOptions = {}) {
+    this.fd = fs.openSync(path, 'r');
+    this.decoder = new PacketDecoder(options);
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+
+  /** The bytes of packet `i` (a view valid until the next read). */
+  frameBytes(index: PacketIndex, i: number): Buffer {
+    const length = index.capturedLength[i];
+    if (length > this.buffer.length) this.buffer = Buffer.allocUnsafe(length);
+    const got = fs.readSync(this.fd, this.buffer, 0, length, index.fileOffset[i]);
+    return this.buffer.subarray(0, got);
+  }
+
+  details(index: PacketIndex, i: number): DecodedPacket {
+    const bytes = this.frameBytes(index, i);
+    const iface = index.interfaces[index.interfaceIndex[i]];
+    return this.decoder.details(bytes, 0, bytes.length, index.originalLength[i], index.linkTypeOf(i), index.contextOf(i, iface?.name));
+  }
+
+  /** Rows [from, to) for the packet list, decoded from the file. */
+  rows(index: PacketIndex, from: number, to: number): PacketRow[] {
+    const rows: PacketRow[] = [];
+    for (let i = Math.max(0, from); i < Math.min(to, index.count); i++) rows.push(this.row(index, i));
+    return rows;
+  }
+
+  row(index: PacketIndex, i: number): PacketRow {
+    const decoded = this.details(index, i);
+    const { seconds, nanoseconds } = index.timeOf(i);
+    return {
+      number: i + 1,
+      relativeTime: index.time[i] / 1e9,
+      seconds,
+      nanoseconds,
+      source: decoded.source,
+      destination: decoded.destination,
+      protocol: decoded.protocol,
+      length: index.originalLength[i],
+      info: decoded.info,
+      colour: rowColour(index, i),
+      conversation: index.conversation[i],
+    };
+  }
+}
+
+/** Indexes a whole capture file, reading it in chunks. */
+export async function indexCaptureFile(path: string, options: IndexOptions & FileReadOptions = {}): Promise<PacketIndex> {
+  const index = new PacketIndex(options);
+  index.expectFileSize((await fs.promises.stat(path)).size);
+  const result = await readCaptureFile(path, index, options);
+  index.finish(result);
+  return index;
+}
+
+export function indexCaptureFileSync(path: string, options: IndexOptions = {}): PacketIndex {
+  const index = new PacketIndex(options);
+  index.expectFileSize(fs.statSync(path).size);
+  index.finish(readCaptureFileSync(path, index));
+  return index;
+}
+
+export function indexCaptureBytes(bytes: Uint8Array, options: IndexOptions = {}): PacketIndex {
+  const index = new PacketIndex(options);
+  index.finish(readCaptureBytes(bytes, index));
+  return index;
+}
+
+/**
+ * Indexes a capture still being written (tcpdump -U -w FILE): the index grows as packets come;
+ * `stop()` ends following and resolves with the final state.
+ */
+export function followCaptureIndex(path: string, options: IndexOptions & { pollMs?: number } = {}): { index: PacketIndex; stop(): Promise<PacketIndex> } {
+  const index = new PacketIndex(options);
+  const controller = new AbortController();
+  const done = followCaptureFile(path, index, { signal: controller.signal, pollMs: options.pollMs }).then((result) => {
+    index.finish(result);
+    return index;
+  });
+  return {
+    index,
+    stop: () => {
+      controller.abort();
+      return done;
+    },
+  };
+}
+
+/** An index fed by pushed bytes (a pipe from tcpdump -w -). */
+export function streamIndexer(options: IndexOptions = {}): { index: PacketIndex; push(chunk: Uint8Array): void; end(): PacketIndex } {
+  const index = new PacketIndex(options);
+  const reader = new CaptureStreamReader(index);
+  return {
+    index,
+    push: (chunk) => reader.push(chunk),
+    end: () => {
+      index.finish(reader.end());
+      return index;
+    },
+  };
+}
+
+export { Protocol, addressText };

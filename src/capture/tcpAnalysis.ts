@@ -1,0 +1,385 @@
+// TCP sequence analysis after Wireshark's documented rules (User's Guide 7.5 "TCP Analysis"),
+// written against its behaviour: each rule here is checked packet by packet against
+// tshark's tcp.analysis.* fields on real captures (test/unit/capture/corpus.test.ts).
+//
+// Per-direction state lives in typed arrays indexed by conversation * 2 + direction, so that a
+// million packets cost no allocation.
+
+/** Analysis flags, one bit each (kept per packet in the index). */
+export const Analysis = {
+  RETRANSMISSION: 1 << 0,
+  FAST_RETRANSMISSION: 1 << 1,
+  SPURIOUS_RETRANSMISSION: 1 << 2,
+  DUPLICATE_ACK: 1 << 3,
+  ZERO_WINDOW: 1 << 4,
+  ZERO_WINDOW_PROBE: 1 << 5,
+  ZERO_WINDOW_PROBE_ACK: 1 << 6,
+  WINDOW_FULL: 1 << 7,
+  WINDOW_UPDATE: 1 << 8,
+  OUT_OF_ORDER: 1 << 9,
+  LOST_SEGMENT: 1 << 10,
+  ACK_LOST_SEGMENT: 1 << 11,
+  KEEP_ALIVE: 1 << 12,
+  KEEP_ALIVE_ACK: 1 << 13,
+  REUSED_PORTS: 1 << 14,
+} as const;
+
+/** Wireshark's field name for each flag (tcp.analysis.<name>) and its Info-column note. */
+export const analysisFields: [number, string, string][] = [
+  [Analysis.RETRANSMISSION, 'retransmission', 'TCP Retransmission'],
+  [Analysis.FAST_RETRANSMISSION, 'fast_retransmission', 'TCP Fast Retransmission'],
+  [Analysis.SPURIOUS_RETRANSMISSION, 'spurious_retransmission', 'TCP Spurious Retransmission'],
+  [Analysis.DUPLICATE_ACK, 'duplicate_ack', 'TCP Dup ACK'],
+  [Analysis.ZERO_WINDOW, 'zero_window', 'TCP ZeroWindow'],
+  [Analysis.ZERO_WINDOW_PROBE, 'zero_window_probe', 'TCP ZeroWindowProbe'],
+  [Analysis.ZERO_WINDOW_PROBE_ACK, 'zero_window_probe_ack', 'TCP ZeroWindowProbeAck'],
+  [Analysis.WINDOW_FULL, 'window_full', 'TCP Window Full'],
+  [Analysis.WINDOW_UPDATE, 'window_update', 'TCP Window Update'],
+  [Analysis.OUT_OF_ORDER, 'out_of_order', 'TCP Out-Of-Order'],
+  [Analysis.LOST_SEGMENT, 'lost_segment', 'TCP Previous segment not captured'],
+  [Analysis.ACK_LOST_SEGMENT, 'ack_lost_segment', 'TCP ACKed unseen segment'],
+  [Analysis.KEEP_ALIVE, 'keep_alive', 'TCP Keep-Alive'],
+  [Analysis.KEEP_ALIVE_ACK, 'keep_alive_ack', 'TCP Keep-Alive ACK'],
+  [Analysis.REUSED_PORTS, 'reused_ports', 'TCP Port numbers reused'],
+];
+
+/**
+ * Whether Wireshark shows tcp.analysis.<field> on a packet with these flags: its
+ * "retransmission" item also accompanies fast and spurious retransmissions.
+ */
+export function hasAnalysisField(flags: number, field: string): boolean {
+  if (field === 'flags') return flags !== 0;
+  if (field === 'retransmission') return (flags & (Analysis.RETRANSMISSION | Analysis.FAST_RETRANSMISSION | Analysis.SPURIOUS_RETRANSMISSION)) !== 0;
+  const entry = analysisFields.find(([, name]) => name === field);
+  return entry ? (flags & entry[0]) !== 0 : false;
+}
+
+/** Wireshark's "Bad TCP" colouring rule: any analysis flag but the benign ones. */
+export function isBadTcp(flags: number): boolean {
+  return (flags & ~(Analysis.WINDOW_UPDATE | Analysis.KEEP_ALIVE | Analysis.KEEP_ALIVE_ACK)) !== 0;
+}
+
+/** The Info-column notes for these flags, in Wireshark's order. */
+export function analysisNotes(flags: number, duplicateAckOf?: string): string[] {
+  const notes: string[] = [];
+  for (const [bit, , note] of analysisFields) if (flags & bit) notes.push(bit === Analysis.DUPLICATE_ACK && duplicateAckOf ? `${note} ${duplicateAckOf}` : note);
+  return notes;
+}
+
+const TH_FIN = 0x01;
+const TH_SYN = 0x02;
+const TH_RST = 0x04;
+const TH_ACK = 0x10;
+
+const BASE_SEQ_SET = 1;
+
+/** Wireshark's out-of-order threshold when no handshake round trip is known: 3 ms. */
+const DEFAULT_OUT_OF_ORDER_NS = 3_000_000;
+/** A fast retransmission follows the duplicate ACKs within 20 ms. */
+const FAST_RETRANSMISSION_NS = 20_000_000;
+
+// Sequence-number comparisons modulo 2^32 (RFC 1982), as Wireshark's GT_SEQ and friends.
+function gtSeq(a: number, b: number): boolean {
+  return ((b - a) | 0) < 0;
+}
+function ltSeq(a: number, b: number): boolean {
+  return ((a - b) | 0) < 0;
+}
+function leSeq(a: number, b: number): boolean {
+  return ((b - a) | 0) >= 0;
+}
+
+// State per TCP connection in two records: 28 int32 (both directions' sequence numbers,
+// windows, counters and flags, plus the connection's) and 6 doubles (times). Only TCP
+// conversations get one, and a segment touches just these two records.
+const INT_STRIDE = 28;
+const DIRECTION_INTS = 10;
+// Per direction, at direction * DIRECTION_INTS (unsigned values stored with | 0).
+const BASE_SEQ = 0;
+const NEXT_SEQ = 1;
+const LAST_ACK = 2;
+const MAX_SEQ_TO_BE_ACKED = 3;
+const WINDOW = 4;
+const LAST_NON_DUP_ACK = 5;
+const DUP_ACK_COUNT = 6;
+const LAST_SEGMENT_FLAGS = 7;
+/** Bits: BASE_SEQ_SET, HAS_NEXT_SEQ_TIME, HAS_LAST_ACK_TIME, SENT_PURE_ACK; window scale above. */
+const FLAGS = 8;
+// The connection's own, after both directions.
+const HAS_SYN_TIME_AT = 20;
+const SYN_COUNT = 21;
+const SYN_ACK_COUNT = 22;
+/** Packet index + 1 of the first FIN and the first RST (0: none), and the side that sent it. */
+const FIRST_FIN = 23;
+const FIRST_FIN_SIDE = 24;
+const FIRST_RST = 25;
+const FIRST_RST_SIDE = 26;
+/** 1 when the first RST came before FINs from both sides (a reset, not a close). */
+const RST_BEFORE_CLOSE = 27;
+
+const DOUBLE_STRIDE = 6;
+const NEXT_SEQ_TIME = 0; // + direction
+const LAST_ACK_TIME = 2; // + direction
+/** Handshake round trip (SYN to first pure ACK) in ns; 0 when unknown, as in Wireshark. */
+const FIRST_RTT = 4;
+/** Time of the most recent SYN (ns from capture start), valid with HAS_SYN_TIME_AT set. */
+const LAST_SYN_TIME = 5;
+
+const HAS_NEXT_SEQ_TIME = 2;
+const HAS_LAST_ACK_TIME = 4;
+/** The direction has sent a pure ACK (Wireshark's is_first_ack, inverted). */
+const SENT_PURE_ACK = 8;
+/** The window scale is kept plus two in bits 4-7: 0 unknown (no SYN seen), 1 none, else shift + 2. */
+const SCALE_SHIFT = 4;
+
+function scaleOf(flags: number): number {
+  return ((flags >> SCALE_SHIFT) & 0xf) - 2;
+}
+function withScale(flags: number, scale: number): number {
+  return (flags & ~(0xf << SCALE_SHIFT)) | ((scale + 2) << SCALE_SHIFT);
+}
+
+/** The analysis state of every TCP connection, by connection slot. */
+export class TcpAnalysisState {
+  count = 0;
+  capacity = 0;
+  ints = new Int32Array(0);
+  times = new Float64Array(0);
+
+  /** A slot for a new connection. */
+  add(): number {
+    if (this.count === this.capacity) this.ensure(this.count + 1);
+    return this.count++;
+  }
+
+  ensure(connections: number): void {
+    if (connections <= this.capacity) return;
+    const capacity = Math.max(connections, this.capacity * 2, 1024);
+    const ints = new Int32Array(capacity * INT_STRIDE);
+    ints.set(this.ints);
+    const times = new Float64Array(capacity * DOUBLE_STRIDE);
+    times.set(this.times);
+    this.ints = ints;
+    this.times = times;
+    this.capacity = capacity;
+  }
+
+  hasBaseSeq(t: number, direction: number): boolean {
+    return (this.ints[t * INT_STRIDE + direction * DIRECTION_INTS + FLAGS] & BASE_SEQ_SET) !== 0;
+  }
+
+  baseSeq(t: number, direction: number): number {
+    return this.ints[t * INT_STRIDE + direction * DIRECTION_INTS + BASE_SEQ] >>> 0;
+  }
+
+  /**
+   * Would a SYN with this sequence number start a new connection on these ports (Wireshark's
+   * "port numbers reused")? The direction's first sequence number is known and differs.
+   */
+  startsNewConnection(t: number, direction: number, flags: number, seq: number): boolean {
+    const o = t * INT_STRIDE + direction * DIRECTION_INTS;
+    return (flags & (TH_SYN | TH_ACK)) === TH_SYN && (this.ints[o + FLAGS] & BASE_SEQ_SET) !== 0 && (seq | 0) !== this.ints[o + BASE_SEQ];
+  }
+
+  /** A SYN-ACK whose sequence number differs from the direction's first: ports reused. */
+  synAckReused(t: number, direction: number, flags: number, seq: number): boolean {
+    const o = t * INT_STRIDE + direction * DIRECTION_INTS;
+    return (flags & (TH_SYN | TH_ACK)) === (TH_SYN | TH_ACK) && (this.ints[o + FLAGS] & BASE_SEQ_SET) !== 0 && (seq | 0) !== this.ints[o + BASE_SEQ];
+  }
+
+  /**
+   * Analyses one segment (not a fragment, not quoted in an ICMP error, header complete).
+   * `frame` is the packet's number (1-based), `time` its time in ns from the capture start.
+   * Returns the analysis flags.
+   */
+  analyse(t: number, direction: number, frame: number, time: number, seq: number, ack: number, segmentLength: number, flags: number, window: number): number {
+    const n = this.ints;
+    const d = this.times;
+    const fwd = t * INT_STRIDE + direction * DIRECTION_INTS;
+    const rev = t * INT_STRIDE + (1 - direction) * DIRECTION_INTS;
+    const fwdTime = t * DOUBLE_STRIDE + direction;
+    const revTime = t * DOUBLE_STRIDE + 1 - direction;
+    let result = 0;
+
+    // The first segment of each direction fixes its base (relative numbers start at 1
+    // without a SYN); the first ACK fixes the other direction's when it has none yet.
+    if (!(n[fwd + FLAGS] & BASE_SEQ_SET)) {
+      n[fwd + BASE_SEQ] = flags & TH_SYN ? seq : seq - 1;
+      n[fwd + FLAGS] |= BASE_SEQ_SET;
+    }
+    if (!(n[rev + FLAGS] & BASE_SEQ_SET) && flags & TH_ACK) {
+      n[rev + BASE_SEQ] = ack - 1;
+      n[rev + FLAGS] |= BASE_SEQ_SET;
+    }
+
+    const nextSeq = n[fwd + NEXT_SEQ] >>> 0;
+    const lastAck = n[fwd + LAST_ACK] >>> 0;
+    const fwdWindow = n[fwd + WINDOW];
+    const revWindow = n[rev + WINDOW];
+    const revLastSegmentFlags = n[rev + LAST_SEGMENT_FLAGS];
+    const noSynFinRst = (flags & (TH_SYN | TH_FIN | TH_RST)) === 0;
+    let skipToAckChecks = false;
+
+    // Zero window probe: one byte at the next expected sequence number into a zero window.
+    if (segmentLength === 1 && seq === nextSeq && revWindow === 0) {
+      result |= Analysis.ZERO_WINDOW_PROBE;
+      skipToAckChecks = true;
+    }
+    if (!skipToAckChecks) {
+      if (window === 0 && noSynFinRst) result |= Analysis.ZERO_WINDOW;
+      // A hole before this segment: some earlier segment was not captured.
+      if (nextSeq !== 0 && gtSeq(seq, nextSeq) && !(flags & TH_RST)) result |= Analysis.LOST_SEGMENT;
+      // Keep-alive: 0 or 1 byte, one byte before the next expected sequence number.
+      if ((segmentLength === 0 || segmentLength === 1) && seq === ((nextSeq - 1) >>> 0) && noSynFinRst) result |= Analysis.KEEP_ALIVE;
+      if (segmentLength === 0 && window !== 0 && window !== fwdWindow && seq === nextSeq && ack === lastAck && noSynFinRst) result |= Analysis.WINDOW_UPDATE;
+      // Window full: the segment reaches the right edge of the receiver's advertised window.
+      const revScale = scaleOf(n[rev + FLAGS]);
+      if (segmentLength > 0 && revScale !== -2 && noSynFinRst) {
+        const shift = !(n[rev + FLAGS] & SENT_PURE_ACK) || revScale === -1 ? 0 : revScale;
+        if (((seq + segmentLength) >>> 0) === ((n[rev + LAST_ACK] + ((revWindow << shift) >>> 0)) >>> 0)) result |= Analysis.WINDOW_FULL;
+      }
+      const sameAsBefore = segmentLength === 0 && seq === nextSeq && ack === lastAck && noSynFinRst;
+      if (sameAsBefore && window !== 0 && window === fwdWindow && revLastSegmentFlags & Analysis.KEEP_ALIVE) {
+        result |= Analysis.KEEP_ALIVE_ACK;
+        skipToAckChecks = true;
+      } else if (sameAsBefore && window === 0 && window === fwdWindow && revLastSegmentFlags & Analysis.ZERO_WINDOW_PROBE) {
+        result |= Analysis.ZERO_WINDOW_PROBE_ACK;
+        skipToAckChecks = true;
+      } else if (sameAsBefore && window !== 0 && window === fwdWindow) {
+        // A duplicate ACK repeats seq, ack and window with no data.
+        n[fwd + DUP_ACK_COUNT]++;
+        result |= Analysis.DUPLICATE_ACK;
+      }
+    }
+    if (ack !== lastAck) {
+      n[fwd + LAST_NON_DUP_ACK] = frame;
+      n[fwd + DUP_ACK_COUNT] = 0;
+    }
+
+    // ACKed unseen segment: this acknowledges beyond what the other direction was seen sending.
+    // The other direction's bound then moves up to what it sent, so it is said once.
+    const revMax = n[rev + MAX_SEQ_TO_BE_ACKED] >>> 0;
+    if (revMax !== 0 && gtSeq(ack, revMax) && flags & TH_ACK) {
+      result |= Analysis.ACK_LOST_SEGMENT;
+      n[rev + MAX_SEQ_TO_BE_ACKED] = n[rev + NEXT_SEQ];
+    }
+
+    // Retransmission, fast retransmission, spurious retransmission, out of order: data (or
+    // SYN/FIN) that does not advance the sequence number.
+    if ((segmentLength > 0 || flags & (TH_SYN | TH_FIN)) && !(result & Analysis.KEEP_ALIVE)) {
+      let notAdvanced = nextSeq !== 0 && ltSeq(seq, nextSeq);
+      // More than one byte starting one before the next expected: new data after a probe.
+      if (segmentLength > 1 && ((nextSeq - 1) >>> 0) === seq) notAdvanced = false;
+      const revLastAck = n[rev + LAST_ACK] >>> 0;
+      if (segmentLength > 0 && revLastAck !== 0 && leSeq((seq + segmentLength) >>> 0, revLastAck)) {
+        // Everything in it was already acknowledged.
+        result |= Analysis.SPURIOUS_RETRANSMISSION;
+      } else if (notAdvanced) {
+        const sinceDupAck = n[rev + FLAGS] & HAS_LAST_ACK_TIME ? time - d[revTime + LAST_ACK_TIME] : Infinity;
+        const sinceHighest = n[fwd + FLAGS] & HAS_NEXT_SEQ_TIME ? time - d[fwdTime + NEXT_SEQ_TIME] : Infinity;
+        const rtt = d[t * DOUBLE_STRIDE + FIRST_RTT];
+        const threshold = rtt === 0 ? DEFAULT_OUT_OF_ORDER_NS : rtt < 0 ? Infinity : rtt;
+        const synFin = flags & (TH_SYN | TH_FIN) ? 1 : 0;
+        if (n[rev + DUP_ACK_COUNT] >= 2 && revLastAck === seq && sinceDupAck >= 0 && sinceDupAck < FAST_RETRANSMISSION_NS) result |= Analysis.FAST_RETRANSMISSION;
+        else if (sinceHighest >= 0 && sinceHighest < threshold && nextSeq !== ((seq + segmentLength + synFin) >>> 0)) result |= Analysis.OUT_OF_ORDER;
+        else result |= Analysis.RETRANSMISSION;
+      }
+    }
+
+    // Remember the highest sequence number seen (zero window probes do not move it), and the
+    // highest contiguous one (for "ACKed unseen segment").
+    let segmentEnd = (seq + segmentLength) >>> 0;
+    if (flags & (TH_SYN | TH_FIN)) segmentEnd = (segmentEnd + 1) >>> 0;
+    const probe = (result & Analysis.ZERO_WINDOW_PROBE) !== 0;
+    const highest = n[fwd + NEXT_SEQ] >>> 0;
+    if ((gtSeq(segmentEnd, highest) || highest === 0) && !probe) {
+      n[fwd + NEXT_SEQ] = segmentEnd;
+      d[fwdTime + NEXT_SEQ_TIME] = time;
+      n[fwd + FLAGS] |= HAS_NEXT_SEQ_TIME;
+    }
+    const maxSeq = n[fwd + MAX_SEQ_TO_BE_ACKED] >>> 0;
+    if ((seq === maxSeq || maxSeq === 0) && !probe) n[fwd + MAX_SEQ_TO_BE_ACKED] = n[fwd + NEXT_SEQ];
+
+    n[fwd + WINDOW] = window;
+    n[fwd + LAST_ACK] = ack;
+    d[fwdTime + LAST_ACK_TIME] = time;
+    n[fwd + FLAGS] |= HAS_LAST_ACK_TIME;
+    n[fwd + LAST_SEGMENT_FLAGS] = result;
+    return result;
+  }
+
+  /**
+   * What follows the analysis of a segment in Wireshark's dissector: the SYN's time, the
+   * handshake round trip, the window scale from the options.
+   */
+  afterSegment(t: number, direction: number, time: number, timeIsZero: boolean, flags: number, windowScale: number): void {
+    const n = this.ints;
+    const d = this.times;
+    const fwd = t * INT_STRIDE + direction * DIRECTION_INTS;
+    const rev = t * INT_STRIDE + (1 - direction) * DIRECTION_INTS;
+    const connection = t * INT_STRIDE + HAS_SYN_TIME_AT;
+    if ((flags & (TH_SYN | TH_ACK)) === TH_SYN) {
+      // Wireshark takes a zero timestamp for "no SYN seen".
+      d[t * DOUBLE_STRIDE + LAST_SYN_TIME] = time;
+      n[connection] = timeIsZero ? 0 : 1;
+    }
+    if ((flags & (TH_SYN | TH_ACK)) === TH_ACK) {
+      if (n[connection] && d[t * DOUBLE_STRIDE + FIRST_RTT] === 0) d[t * DOUBLE_STRIDE + FIRST_RTT] = time - d[t * DOUBLE_STRIDE + LAST_SYN_TIME];
+      n[fwd + FLAGS] |= SENT_PURE_ACK;
+    }
+    if (windowScale >= 0) n[fwd + FLAGS] = withScale(n[fwd + FLAGS], windowScale);
+    if (flags & TH_SYN) {
+      // Scaling is used only when both SYN and SYN-ACK offer it.
+      if (scaleOf(n[fwd + FLAGS]) === -2) {
+        n[fwd + FLAGS] = withScale(n[fwd + FLAGS], -1);
+        n[rev + FLAGS] = withScale(n[rev + FLAGS], -1);
+      } else if (flags & TH_ACK && scaleOf(n[rev + FLAGS]) === -1) {
+        n[fwd + FLAGS] = withScale(n[fwd + FLAGS], -1);
+      }
+    }
+  }
+
+  /** The shift to apply to this direction's advertised windows (0 when unknown or unused). */
+  windowShift(t: number, direction: number): number {
+    const scale = scaleOf(this.ints[t * INT_STRIDE + direction * DIRECTION_INTS + FLAGS]);
+    return scale > 0 ? scale : 0;
+  }
+
+  /** Connection facts beyond the analysis: SYNs, the first FIN and RST. */
+  noteSegment(t: number, direction: number, packet: number, flags: number, bothFinned: boolean): void {
+    const n = this.ints;
+    const o = t * INT_STRIDE;
+    if (flags & TH_SYN) n[o + (flags & TH_ACK ? SYN_ACK_COUNT : SYN_COUNT)]++;
+    if (flags & TH_FIN && n[o + FIRST_FIN] === 0) {
+      n[o + FIRST_FIN] = packet + 1;
+      n[o + FIRST_FIN_SIDE] = direction;
+    }
+    if (flags & TH_RST && n[o + FIRST_RST] === 0) {
+      n[o + FIRST_RST] = packet + 1;
+      n[o + FIRST_RST_SIDE] = direction;
+      n[o + RST_BEFORE_CLOSE] = bothFinned ? 0 : 1;
+    }
+  }
+
+  synCount(t: number): number {
+    return this.ints[t * INT_STRIDE + SYN_COUNT];
+  }
+  synAckCount(t: number): number {
+    return this.ints[t * INT_STRIDE + SYN_ACK_COUNT];
+  }
+  /** The first FIN's packet index and sending side, if any. */
+  firstFin(t: number): { packet: number; side: number } | undefined {
+    const o = t * INT_STRIDE;
+    return this.ints[o + FIRST_FIN] ? { packet: this.ints[o + FIRST_FIN] - 1, side: this.ints[o + FIRST_FIN_SIDE] } : undefined;
+  }
+  firstRst(t: number): { packet: number; side: number; beforeClose: boolean } | undefined {
+    const o = t * INT_STRIDE;
+    return this.ints[o + FIRST_RST] ? { packet: this.ints[o + FIRST_RST] - 1, side: this.ints[o + FIRST_RST_SIDE], beforeClose: this.ints[o + RST_BEFORE_CLOSE] === 1 } : undefined;
+  }
+
+  /** The handshake round trip in seconds, when the capture had the handshake. */
+  initialRtt(t: number): number | undefined {
+    const rtt = this.times[t * DOUBLE_STRIDE + FIRST_RTT];
+    return rtt > 0 ? rtt / 1e9 : undefined;
+  }
+}

@@ -1,0 +1,140 @@
+// The packet viewer: a read-only custom editor for .pcap/.pcapng files and for captures still
+// being written. Strict CSP with a nonce; scripts and styles only from dist/webview and media/viewer.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { exportPackets } from '../../capture/pcapWriter';
+import { CaptureFile } from '../../capture/packetIndex';
+import type { CaptureManager } from '../../recorder/captureManager';
+import type { SwarmStore } from '../../explorer/swarmStore';
+import { describeOwner, lookupAddress } from '../../swarm/snapshot';
+import type { HostToViewer, ViewerToHost } from '../../webview/packetViewer/protocol';
+import { CaptureDocument } from './captureDocument';
+import { compileDisplayFilter as compilePacketFilter } from '../../capture/displayFilter';
+
+export const VIEWER_TYPE = 'swarmDoctor.packetViewer';
+
+function wiresharkInstalled(): boolean {
+  return spawnSync('which', ['wireshark'], { encoding: 'utf8' }).status === 0;
+}
+
+export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider<CaptureDocument> {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly captures: CaptureManager,
+    private readonly store: SwarmStore,
+  ) {}
+
+  async openCustomDocument(uri: vscode.Uri): Promise<CaptureDocument> {
+    const growing = this.captures.running.some((c) => c.file === uri.fsPath);
+    const document = await CaptureDocument.open(uri, growing);
+    document.nameOf = (address) => {
+      const state = this.store.state;
+      if (state.kind !== 'ready') return undefined;
+      const owner = lookupAddress(state.snapshot, address);
+      return owner ? describeOwner(owner) : undefined;
+    };
+    return document;
+  }
+
+  async resolveCustomEditor(document: CaptureDocument, panel: vscode.WebviewPanel): Promise<void> {
+    const roots = [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media', 'viewer')];
+    panel.webview.options = { enableScripts: true, localResourceRoots: roots };
+    panel.webview.html = this.html(panel.webview);
+    const post = (message: HostToViewer) => void panel.webview.postMessage(message);
+    let lastCount = -1;
+    // A growing capture: tell the webview when there are more packets (only while it is visible).
+    const ticker = setInterval(() => {
+      if (!panel.visible) return;
+      const count = document.shownCount;
+      if (count !== lastCount || !document.growing) {
+        lastCount = count;
+        post({ type: 'count', count, growing: document.growing, error: document.index.error?.message, generation: document.generation });
+      }
+      if (!document.growing && count === lastCount) clearInterval(ticker);
+    }, 500);
+    panel.onDidDispose(() => clearInterval(ticker));
+    panel.webview.onDidReceiveMessage(async (message: ViewerToHost) => {
+      try {
+        switch (message.type) {
+          case 'ready':
+            lastCount = document.shownCount;
+            post({ type: 'init', fileName: document.uri.path.split('/').pop() ?? '', count: lastCount, growing: document.growing, error: document.index.error?.message, wireshark: wiresharkInstalled(), names: this.store.state.kind === 'ready' });
+            break;
+          case 'rows':
+            if (message.generation === document.generation) post({ type: 'rows', start: message.start, rows: document.rows(message.start, Math.min(message.count, 500)), generation: document.generation });
+            break;
+          case 'select':
+            post({ type: 'details', number: message.number, ...document.details(message.number) });
+            break;
+          case 'filter': {
+            const compiled = message.expression.trim() ? compilePacketFilter(message.expression) : { ok: true as const, predicate: undefined };
+            if (!compiled.ok) {
+              post({ type: 'filterResult', expression: message.expression, ok: false, error: compiled.error, count: document.shownCount, generation: document.generation });
+              break;
+            }
+            document.setFilter(compiled.predicate);
+            lastCount = document.shownCount;
+            post({ type: 'filterResult', expression: message.expression, ok: true, count: lastCount, generation: document.generation });
+            break;
+          }
+          case 'timeFormat':
+            document.timeFormat = message.format;
+            document.generation++;
+            post({ type: 'count', count: document.shownCount, growing: document.growing, generation: document.generation });
+            break;
+          case 'conversations':
+            post({ type: 'conversations', list: document.conversations() });
+            break;
+          case 'follow':
+            post({ type: 'stream', conversation: message.conversation, title: document.index.conversations.summary(message.conversation).protocol + ' stream', segments: document.stream(message.conversation) });
+            break;
+          case 'export': {
+            const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(document.uri.fsPath.replace(/\.(pcapng|pcap|cap)$/i, '') + '-filtered.pcapng'), filters: { 'Capture (pcapng)': ['pcapng'] } });
+            if (!target) break;
+            const file = new CaptureFile(document.uri.fsPath);
+            try {
+              const names = new Map<string, string[]>();
+              for (const conversation of document.conversations()) {
+                for (const end of [conversation.a, conversation.b]) {
+                  const m = /^(\S+) \((.+)\)/.exec(end);
+                  if (m) names.set(m[1], [m[2].replace(/\s+/g, '_')]);
+                }
+              }
+              exportPackets(document.index, file, document.shownIndices(), target.fsPath, names);
+            } finally {
+              file.close();
+            }
+            void vscode.window.showInformationMessage(`Exported ${document.shownCount} packets to ${target.fsPath} (with the swarm names in a name resolution block).`);
+            break;
+          }
+          case 'wireshark':
+            spawn('wireshark', [document.uri.fsPath], { detached: true, stdio: 'ignore' }).unref();
+            break;
+        }
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Packet viewer: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'packetViewer.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'viewer', 'viewer.css'));
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>Packet viewer</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" type="module" src="${script}"></script>
+</body>
+</html>`;
+  }
+}
