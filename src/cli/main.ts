@@ -7,6 +7,7 @@ import { DEFAULT_HELPER_IMAGE, DEFAULT_NETNS_FOLDER } from '../netns/format';
 import { runCapture } from './commands/capture';
 import { parseNodeEndpoints, runExec } from './commands/exec';
 import { runLs } from './commands/ls';
+import { runPcap } from './commands/pcap';
 
 const USAGE = `Usage: swarm-doctor <command> [options]
 
@@ -18,6 +19,9 @@ Commands:
   capture <task|node> [--ns ...] [--via ...] [--filter EXPR] [--count N] [--duration S] [--interface IF] -o FILE
                                      Capture packets there with tcpdump into FILE (pcap), written as they
                                      arrive; Ctrl-C stops and keeps every complete packet.
+  pcap FILE [--filter EXPR] [--json] [--conversations]
+                                     Decode a capture: one line (or JSON object) per packet with its TCP
+                                     analysis flags, or the conversations with their verdicts. No engine needed.
 
 Connection (as the docker CLI: --host > --context > DOCKER_HOST > DOCKER_CONTEXT > current context):
   --host HOST        unix:///path, tcp://host:port, ssh://user@host
@@ -42,7 +46,7 @@ Other options:
 
 const VALUE_FLAGS = new Set(['host', 'context', 'timeout', 'ns', 'via', 'helper-image', 'netns-folder', 'filter', 'count', 'duration', 'interface', 'output']);
 const LIST_FLAGS = new Set(['node-endpoint']);
-const BOOLEAN_FLAGS = new Set(['json', 'help', 'verbose']);
+const BOOLEAN_FLAGS = new Set(['json', 'help', 'verbose', 'conversations']);
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   let args;
@@ -56,6 +60,15 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
   if (args.flags.has('help') || !command) {
     (command ? out : err).write(USAGE);
     return command || args.flags.has('help') ? 0 : 2;
+  }
+  if (command === 'pcap') {
+    // Reads a file: no engine connection.
+    try {
+      return await runPcap({ file: positionals[0], filter: stringFlag(args, 'filter'), json: args.flags.has('json'), conversations: args.flags.has('conversations'), out, err });
+    } catch (error) {
+      err.write(`swarm-doctor: ${(error as Error).message}\n${error instanceof UsageError ? `\n${USAGE}` : ''}`);
+      return error instanceof UsageError ? 2 : 1;
+    }
   }
   const abort = new AbortController();
   const onSignal = () => abort.abort();

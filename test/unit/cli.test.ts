@@ -56,4 +56,20 @@ describe('swarm-doctor CLI', () => {
     assert.deepEqual(parsed.rest, ['iptables', '-S', '--x']);
     assert.throws(() => parseArgs(['--via'], new Set(['via']), new Set()), UsageError);
   });
+
+  it('pcap decodes a capture without an engine: filter, JSON, conversations', async () => {
+    const { join } = await import('node:path');
+    const file = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'viewer', 'incident.pcap');
+    const rst = await run(['pcap', file, '--filter', 'tcp.flags.reset', '--json']);
+    assert.equal(rst.code, 0, rst.err);
+    const rows = rst.out.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(rows.map((r) => [r.number, r.source, r.destination]), [[2, '10.0.1.2', '10.0.1.10']]);
+    const conversations = await run(['pcap', file, '--conversations']);
+    assert.match(conversations.out, /10\.0\.1\.10:\d+\s+10\.0\.1\.2:8081.*refused: RST from 10\.0\.1\.2:8081 \(the server\) after the SYN/);
+    assert.match(conversations.out, /10\.0\.1\.9:\d+\s+10\.0\.1\.2:8081.*completed/);
+    const bad = await run(['pcap', file, '--filter', 'tcp.port ==']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /bad filter: a value expected/);
+    assert.equal((await run(['pcap', '/nonexistent.pcap'])).code, 2);
+  });
 });
