@@ -322,8 +322,9 @@ window.addEventListener('message', (event: MessageEvent<HostToViewer>) => {
         const lastPage = Math.floor(state.count / PAGE);
         state.requested.delete(lastPage);
         state.count = message.count;
-        if (state.follow) list.scrollTop = list.scrollHeight;
         render();
+        // Following the tail of a running capture, as a terminal follows output.
+        if (state.follow && state.growing) list.scrollTop = list.scrollHeight;
       }
       break;
     case 'rows':
