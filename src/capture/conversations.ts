@@ -4,22 +4,11 @@
 // verdict in words for TCP.
 import { addressText } from './decoder';
 import { ipProtocolNames } from './names';
-import { TcpAnalysisState } from './tcpAnalysis';
+import { prefault, progressCounter, sharedBuffer } from './prefault';
+import { Completeness, TcpAnalysisState } from './tcpAnalysis';
 
-/** TCP completeness bits, as Wireshark's tcp.completeness. */
-export const Completeness = {
-  SYN: 1,
-  SYN_ACK: 2,
-  ACK: 4,
-  DATA: 8,
-  FIN: 16,
-  RST: 32,
-} as const;
+export { Completeness };
 
-const TH_FIN = 0x01;
-const TH_SYN = 0x02;
-const TH_RST = 0x04;
-const TH_ACK = 0x10;
 
 /** Where one endpoint of a flow is: the facts' address words and a port (-1 for none). */
 export interface FlowKey {
@@ -62,8 +51,12 @@ export interface TcpConversationSummary {
   completeness: number;
   /** "SYN, SYN-ACK, ACK, DATA, FIN, RST" — those seen. */
   completenessText: string;
-  /** Which side is the client: the SYN's sender (or, without one, the SYN-ACK's peer). */
+  /**
+   * Which side is the client: the SYN's sender (or the SYN-ACK's peer); without either, the
+   * side with the higher port when the other's is below 32768 (then `clientGuessed`).
+   */
   client: 'A' | 'B' | undefined;
+  clientGuessed: boolean;
   synCount: number;
   synAckCount: number;
   /** Who sent the first FIN / RST: "A" or "B" and the address:port. */
@@ -81,83 +74,103 @@ export type TcpVerdict = 'completed' | 'refused' | 'no answer' | 'unreachable' |
 const ICMP_DESCRIPTIONS: Record<number, string> = { 3: 'destination unreachable', 4: 'source quench', 5: 'redirect', 11: 'time exceeded', 12: 'parameter problem' };
 const ICMPV6_DESCRIPTIONS: Record<number, string> = { 1: 'destination unreachable', 2: 'packet too big', 3: 'time exceeded', 4: 'parameter problem' };
 
-// Storage, per conversation: a key record of 12 int32 (hash, version and protocol, ports, both
-// addresses), a record of 8 int32 (packets, first and last packet, stream, TCP slot, flags) and
-// one of 6 doubles (bytes, payload, first and last time): about 100 bytes, two or three cache
-// lines per packet. TCP connections also get a slot in TcpAnalysisState.
-const KEY_STRIDE = 12;
+// Storage: one record of 16 int32 (64 bytes, a cache line) per conversation: hash, version and
+// protocol, ports, both addresses, stream number, TCP slot, first packet, ICMP errors. Finding
+// a flow goes through a small cache of recent flows first (the flows active at any moment are
+// few), then the hash slots. Packet and byte counts are not kept per packet: they are tallied
+// from the index's columns when asked for (see PacketIndex.tally), which keeps the per-packet
+// work to a lookup and the TCP analysis.
+const STRIDE = 16;
 const K_HASH = 0;
 const K_VERSION_PROTOCOL = 1;
 const K_PORT_A = 2;
 const K_PORT_B = 3;
 const K_ADDRESS_A = 4;
 const K_ADDRESS_B = 8;
-
-const INT_STRIDE = 8;
-const I_PACKETS = 0; // + direction
-const I_FIRST_PACKET = 2;
-const I_LAST_PACKET = 3;
-const I_STREAM = 4;
+const K_STREAM = 12;
 /** The TCP state slot plus one (0: not TCP). */
-const I_TCP_SLOT = 5;
-/** Completeness in bits 0-5, the sides that sent a FIN in bits 6-7, the client side + 1 in 8-9. */
-const I_STATE = 6;
-const I_ICMP_ERRORS = 7;
+const K_TCP_SLOT = 13;
+const K_FIRST_PACKET = 14;
+const K_ICMP_ERRORS = 15;
 
-const DOUBLE_STRIDE = 6;
-const D_BYTES = 0; // + direction
-const D_PAYLOAD = 2; // + direction
-const D_FIRST_TIME = 4;
-const D_LAST_TIME = 5;
+/** Recent flows: a direct-mapped cache of keys (same layout as the records) and conversations. */
+const CACHE_SIZE = 4096;
 
-const FIN_SIDES_SHIFT = 6;
-const CLIENT_SHIFT = 8;
+/** Per-conversation counts, tallied from the packet index's columns. */
+export interface ConversationTally {
+  /** Two per conversation: A to B, then B to A. */
+  packets: Uint32Array;
+  bytes: Float64Array;
+  lastPacket: Int32Array;
+  /** Nanoseconds from the capture start. */
+  lastTime: Float64Array;
+}
 
 export class ConversationTable {
   count = 0;
   private capacity = 0;
-  private keys = new Int32Array(0);
-  private ints = new Int32Array(0);
-  private doubles = new Float64Array(0);
+  private records: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private firstTimes: Float64Array<ArrayBufferLike> = new Float64Array(0);
   /** The last ICMP error quoting a conversation (rare: a map). */
   private readonly lastIcmpError = new Map<number, number>();
   readonly tcp = new TcpAnalysisState();
 
   /** Open addressing: pairs of (hash, conversation), -1 for an empty slot. */
   private slots = new Int32Array(2048).fill(-1);
+  private readonly cacheKeys = new Int32Array(CACHE_SIZE * STRIDE);
+  private readonly cacheConversation = new Int32Array(CACHE_SIZE).fill(-1);
   private readonly streamCounters = new Map<number, number>();
+  /** Conversations created, published every 256 for the prefaulting helper thread. */
+  private readonly progress = progressCounter();
 
-  /** Bytes held by the table's arrays (its capacity, the TCP state and the hash slots). */
+  /** Bytes held by the table's arrays (its capacity, the TCP state, slots and cache). */
   get allocatedBytes(): number {
-    return this.keys.byteLength + this.ints.byteLength + this.doubles.byteLength + this.slots.byteLength + this.tcp.ints.byteLength + this.tcp.times.byteLength;
+    return this.records.byteLength + this.firstTimes.byteLength + this.slots.byteLength + this.cacheKeys.byteLength + this.cacheConversation.byteLength + this.tcp.allocatedBytes;
   }
 
-  private ensure(n: number): void {
+  /**
+   * Room for this many conversations (and TCP connections) without growing, faulted in by a
+   * helper thread ahead of use (see prefault.ts).
+   */
+  reserve(conversations: number, tcpConnections: number): void {
+    if (conversations > this.capacity) {
+      this.ensure(conversations, true);
+      if (this.records.buffer instanceof SharedArrayBuffer) prefault([this.records.buffer], [STRIDE * 4], this.capacity, this.progress, 4096);
+    }
+    this.tcp.ensure(tcpConnections, true);
+    let size = this.slots.length / 2;
+    while (size < conversations * 2) size *= 2;
+    if (size > this.slots.length / 2) this.rehash(size);
+  }
+
+  private ensure(n: number, shared = false): void {
     if (n <= this.capacity) return;
     const capacity = Math.max(n, this.capacity * 2, 1024);
-    const keys = new Int32Array(capacity * KEY_STRIDE);
-    keys.set(this.keys);
-    const ints = new Int32Array(capacity * INT_STRIDE);
-    ints.set(this.ints);
-    const doubles = new Float64Array(capacity * DOUBLE_STRIDE);
-    doubles.set(this.doubles);
-    this.keys = keys;
-    this.ints = ints;
-    this.doubles = doubles;
+    const records = shared ? new Int32Array(sharedBuffer(capacity * STRIDE * 4)) : new Int32Array(capacity * STRIDE);
+    records.set(this.records);
+    const firstTimes = new Float64Array(capacity);
+    firstTimes.set(this.firstTimes);
+    this.records = records;
+    this.firstTimes = firstTimes;
     this.capacity = capacity;
   }
 
   private static hashOf(key: FlowKey): number {
     // Symmetric: each endpoint hashed alone, combined with XOR, so both directions agree.
+    // An IPv4 address is only word 3; IPv6 mixes in the other three.
     const w = key.words;
-    let a = Math.imul(key.srcPort + 0x9e3779b9, 0x85ebca6b);
-    let b = Math.imul(key.dstPort + 0x9e3779b9, 0x85ebca6b);
-    for (let i = 0; i < 4; i++) {
-      a = Math.imul(a ^ w[key.srcAt + i], 0xcc9e2d51);
-      a = (a << 13) | (a >>> 19);
-      b = Math.imul(b ^ w[key.dstAt + i], 0xcc9e2d51);
-      b = (b << 13) | (b >>> 19);
+    const s = key.srcAt;
+    const d = key.dstAt;
+    let a = w[s + 3] ^ Math.imul(key.srcPort + 0x9e3779b9, 0x85ebca6b);
+    let b = w[d + 3] ^ Math.imul(key.dstPort + 0x9e3779b9, 0x85ebca6b);
+    if (key.version === 6) {
+      a ^= Math.imul(w[s] ^ Math.imul(w[s + 1], 0x27d4eb2d) ^ Math.imul(w[s + 2], 0x165667b1), 0xcc9e2d51);
+      b ^= Math.imul(w[d] ^ Math.imul(w[d + 1], 0x27d4eb2d) ^ Math.imul(w[d + 2], 0x165667b1), 0xcc9e2d51);
     }
+    a = Math.imul(a ^ (a >>> 15), 0x2c1b3c6d);
+    a ^= a >>> 12;
+    b = Math.imul(b ^ (b >>> 15), 0x2c1b3c6d);
+    b ^= b >>> 12;
     let h = a ^ b ^ Math.imul(key.protocol + 1, 0x1b873593);
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
@@ -171,26 +184,42 @@ export class ConversationTable {
    */
   find(key: FlowKey): number {
     const h = ConversationTable.hashOf(key);
+    const versionProtocol = (key.version << 8) | key.protocol;
+    // Recent flows first.
+    const entry = h & (CACHE_SIZE - 1);
+    const cached = this.cacheConversation[entry];
+    if (cached >= 0 && this.cacheKeys[entry * STRIDE + K_HASH] === h && this.cacheKeys[entry * STRIDE + K_VERSION_PROTOCOL] === versionProtocol) {
+      const direction = ConversationTable.match(this.cacheKeys, entry * STRIDE, key);
+      if (direction >= 0) return cached * 2 + direction;
+    }
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
-    const versionProtocol = (key.version << 8) | key.protocol;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const c = slots[slot * 2 + 1];
       if (c < 0) return -1;
-      if (slots[slot * 2] !== h || this.keys[c * KEY_STRIDE + K_VERSION_PROTOCOL] !== versionProtocol) continue;
-      const direction = this.match(c, key);
-      if (direction >= 0) return c * 2 + direction;
+      if (slots[slot * 2] !== h || this.records[c * STRIDE + K_VERSION_PROTOCOL] !== versionProtocol) continue;
+      const direction = ConversationTable.match(this.records, c * STRIDE, key);
+      if (direction >= 0) {
+        this.remember(entry, c);
+        return c * 2 + direction;
+      }
     }
   }
 
-  private match(c: number, key: FlowKey): number {
-    const k = this.keys;
+  private remember(entry: number, c: number): void {
+    this.cacheKeys.set(this.records.subarray(c * STRIDE, c * STRIDE + 12), entry * STRIDE);
+    this.cacheConversation[entry] = c;
+  }
+
+  /** 0: the key's source is side A of the record at `o`; 1: its destination is; -1: neither. */
+  private static match(k: Int32Array<ArrayBufferLike>, o: number, key: FlowKey): number {
     const w = key.words;
-    const o = c * KEY_STRIDE;
     const s = key.srcAt;
     const d = key.dstAt;
-    if (k[o + K_PORT_A] === key.srcPort && k[o + K_PORT_B] === key.dstPort && k[o + 4] === (w[s] | 0) && k[o + 5] === (w[s + 1] | 0) && k[o + 6] === (w[s + 2] | 0) && k[o + 7] === (w[s + 3] | 0) && k[o + 8] === (w[d] | 0) && k[o + 9] === (w[d + 1] | 0) && k[o + 10] === (w[d + 2] | 0) && k[o + 11] === (w[d + 3] | 0)) return 0;
-    if (k[o + K_PORT_A] === key.dstPort && k[o + K_PORT_B] === key.srcPort && k[o + 4] === (w[d] | 0) && k[o + 5] === (w[d + 1] | 0) && k[o + 6] === (w[d + 2] | 0) && k[o + 7] === (w[d + 3] | 0) && k[o + 8] === (w[s] | 0) && k[o + 9] === (w[s + 1] | 0) && k[o + 10] === (w[s + 2] | 0) && k[o + 11] === (w[s + 3] | 0)) return 1;
+    const portA = k[o + K_PORT_A];
+    const portB = k[o + K_PORT_B];
+    if (portA === key.srcPort && portB === key.dstPort && k[o + 7] === (w[s + 3] | 0) && k[o + 11] === (w[d + 3] | 0) && k[o + 4] === (w[s] | 0) && k[o + 5] === (w[s + 1] | 0) && k[o + 6] === (w[s + 2] | 0) && k[o + 8] === (w[d] | 0) && k[o + 9] === (w[d + 1] | 0) && k[o + 10] === (w[d + 2] | 0)) return 0;
+    if (portA === key.dstPort && portB === key.srcPort && k[o + 7] === (w[d + 3] | 0) && k[o + 11] === (w[s + 3] | 0) && k[o + 4] === (w[d] | 0) && k[o + 5] === (w[d + 1] | 0) && k[o + 6] === (w[d + 2] | 0) && k[o + 8] === (w[s] | 0) && k[o + 9] === (w[s + 1] | 0) && k[o + 10] === (w[s + 2] | 0)) return 1;
     return -1;
   }
 
@@ -200,9 +229,10 @@ export class ConversationTable {
     const c = this.count;
     if (c === this.capacity) this.ensure(c + 1);
     this.count = c + 1;
+    if ((c & 255) === 0) Atomics.store(this.progress, 0, c);
     const h = ConversationTable.hashOf(key);
-    const k = this.keys;
-    const o = c * KEY_STRIDE;
+    const k = this.records;
+    const o = c * STRIDE;
     const versionProtocol = (key.version << 8) | key.protocol;
     k[o + K_HASH] = h;
     k[o + K_VERSION_PROTOCOL] = versionProtocol;
@@ -214,25 +244,23 @@ export class ConversationTable {
     k[o + K_PORT_B] = key.dstPort;
     const streamCount = this.streamCounters.get(key.protocol) ?? 0;
     this.streamCounters.set(key.protocol, streamCount + 1);
-    const io = c * INT_STRIDE;
-    this.ints[io + I_FIRST_PACKET] = packet;
-    this.ints[io + I_LAST_PACKET] = packet;
-    this.ints[io + I_STREAM] = streamCount;
-    if (key.protocol === 6) this.ints[io + I_TCP_SLOT] = this.tcp.add() + 1;
-    this.doubles[c * DOUBLE_STRIDE + D_FIRST_TIME] = time;
-    this.doubles[c * DOUBLE_STRIDE + D_LAST_TIME] = time;
+    k[o + K_STREAM] = streamCount;
+    if (key.protocol === 6) k[o + K_TCP_SLOT] = this.tcp.add() + 1;
+    k[o + K_FIRST_PACKET] = packet;
+    this.firstTimes[c] = time;
     // Grow the slots at half full, then point the flow's slot at this conversation.
     if (this.count * 4 > this.slots.length) this.rehash(this.slots.length);
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const other = slots[slot * 2 + 1];
-      if (other < 0 || (slots[slot * 2] === h && k[other * KEY_STRIDE + K_VERSION_PROTOCOL] === versionProtocol && this.match(other, key) >= 0)) {
+      if (other < 0 || (slots[slot * 2] === h && k[other * STRIDE + K_VERSION_PROTOCOL] === versionProtocol && ConversationTable.match(k, other * STRIDE, key) >= 0)) {
         slots[slot * 2] = h;
         slots[slot * 2 + 1] = c;
         break;
       }
     }
+    this.remember(h & (CACHE_SIZE - 1), c);
     return c;
   }
 
@@ -255,99 +283,49 @@ export class ConversationTable {
     this.slots = slots;
   }
 
-  /** Counts a packet into its conversation. */
-  countPacket(c: number, direction: number, packet: number, time: number, bytes: number): void {
-    const io = c * INT_STRIDE;
-    this.ints[io + I_PACKETS + direction]++;
-    this.ints[io + I_LAST_PACKET] = packet;
-    const d = c * DOUBLE_STRIDE;
-    this.doubles[d + D_BYTES + direction] += bytes;
-    this.doubles[d + D_LAST_TIME] = time;
-  }
-
   /** An ICMP error (packet `packet`) quoted this conversation's flow. */
   countIcmpError(c: number, packet: number): void {
-    this.ints[c * INT_STRIDE + I_ICMP_ERRORS]++;
+    this.records[c * STRIDE + K_ICMP_ERRORS]++;
     this.lastIcmpError.set(c, packet);
   }
 
   /** The TCP state slot of a TCP conversation (-1 for others). */
   tcpSlot(c: number): number {
-    return this.ints[c * INT_STRIDE + I_TCP_SLOT] - 1;
-  }
-
-  /**
-   * TCP connection facts from one segment: completeness, SYN counts, first FIN and RST.
-   * `created`: the segment started the conversation.
-   */
-  tcpSegment(c: number, direction: number, packet: number, flags: number, segmentLength: number, created: boolean): void {
-    const io = c * INT_STRIDE + I_STATE;
-    let state = this.ints[io];
-    let bits = state & 0x3f;
-    // Wireshark's completeness, as its first pass leaves it: the segment that starts a
-    // conversation counts only when it is a SYN; ACK comes from an ACK without data or SYN.
-    const counts = !created || (flags & (TH_SYN | TH_ACK)) === TH_SYN;
-    if (flags & TH_SYN) {
-      if (counts) bits |= flags & TH_ACK ? Completeness.SYN_ACK : Completeness.SYN;
-      // The client: the first pure SYN's sender, else the peer of the first SYN-ACK.
-      const t = this.ints[c * INT_STRIDE + I_TCP_SLOT] - 1;
-      if (!(flags & TH_ACK) && this.tcp.synCount(t) === 0) state = (state & ~(3 << CLIENT_SHIFT)) | ((direction + 1) << CLIENT_SHIFT);
-      else if (flags & TH_ACK && !((state >> CLIENT_SHIFT) & 3)) state |= (2 - direction) << CLIENT_SHIFT;
-    }
-    if (counts && (flags & (TH_SYN | TH_ACK)) === TH_ACK && segmentLength <= 0) bits |= Completeness.ACK;
-    if (segmentLength > 0) {
-      if (counts) bits |= Completeness.DATA;
-      this.doubles[c * DOUBLE_STRIDE + D_PAYLOAD + direction] += segmentLength;
-    }
-    if (flags & TH_FIN) {
-      if (counts) bits |= Completeness.FIN;
-      state |= 1 << (FIN_SIDES_SHIFT + direction);
-    }
-    if (flags & TH_RST && counts) bits |= Completeness.RST;
-    const t = this.ints[c * INT_STRIDE + I_TCP_SLOT] - 1;
-    if (t >= 0) this.tcp.noteSegment(t, direction, packet, flags, ((state >> FIN_SIDES_SHIFT) & 3) === 3);
-    this.ints[io] = (state & ~0x3f) | bits;
+    return this.records[c * STRIDE + K_TCP_SLOT] - 1;
   }
 
   // ---- reading a conversation ----------------------------------------------------------------
 
   versionOf(c: number): number {
-    return this.keys[c * KEY_STRIDE + K_VERSION_PROTOCOL] >> 8;
+    return this.records[c * STRIDE + K_VERSION_PROTOCOL] >> 8;
   }
   protocolOf(c: number): number {
-    return this.keys[c * KEY_STRIDE + K_VERSION_PROTOCOL] & 0xff;
+    return this.records[c * STRIDE + K_VERSION_PROTOCOL] & 0xff;
   }
   /** -1 when the protocol has no ports. */
   portOf(c: number, side: number): number {
-    return this.keys[c * KEY_STRIDE + (side === 0 ? K_PORT_A : K_PORT_B)];
+    return this.records[c * STRIDE + (side === 0 ? K_PORT_A : K_PORT_B)];
   }
   /** tcp.stream or udp.stream: per protocol, in order of appearance. */
   streamOf(c: number): number {
-    return this.ints[c * INT_STRIDE + I_STREAM];
+    return this.records[c * STRIDE + K_STREAM];
   }
   /** Address word `i` (0..3) of side `side`, as an unsigned 32-bit number. */
   addressWord(c: number, side: number, i: number): number {
-    return this.keys[c * KEY_STRIDE + (side === 0 ? K_ADDRESS_A : K_ADDRESS_B) + i] >>> 0;
+    return this.records[c * STRIDE + (side === 0 ? K_ADDRESS_A : K_ADDRESS_B) + i] >>> 0;
   }
   addressText(c: number, side: number): string {
     const words = new Uint32Array(4);
     for (let i = 0; i < 4; i++) words[i] = this.addressWord(c, side, i);
     return addressText(this.versionOf(c), words, 0);
   }
+  /** Wireshark's tcp.completeness of a TCP conversation (0 for others). */
   completenessOf(c: number): number {
-    return this.ints[c * INT_STRIDE + I_STATE] & 0x3f;
-  }
-  packetsOf(c: number, direction: number): number {
-    return this.ints[c * INT_STRIDE + I_PACKETS + direction];
-  }
-  bytesOf(c: number, direction: number): number {
-    return this.doubles[c * DOUBLE_STRIDE + D_BYTES + direction];
+    const t = this.tcpSlot(c);
+    return t < 0 ? 0 : this.tcp.completeness(t);
   }
   firstPacketOf(c: number): number {
-    return this.ints[c * INT_STRIDE + I_FIRST_PACKET];
-  }
-  lastPacketOf(c: number): number {
-    return this.ints[c * INT_STRIDE + I_LAST_PACKET];
+    return this.records[c * STRIDE + K_FIRST_PACKET];
   }
 
   endpointText(c: number, side: number): string {
@@ -357,11 +335,10 @@ export class ConversationTable {
     return port >= 0 ? `${host}:${port}` : address;
   }
 
-  summary(c: number, describeIcmpError?: (packet: number) => string | undefined): ConversationSummary {
+  summary(c: number, tally: ConversationTally, describeIcmpError?: (packet: number) => string | undefined): ConversationSummary {
     const protocol = this.protocolOf(c);
     const hasPorts = this.portOf(c, 0) >= 0;
-    const io = c * INT_STRIDE;
-    const d = c * DOUBLE_STRIDE;
+    const firstTime = this.firstTimes[c];
     const summary: ConversationSummary = {
       id: c,
       stream: this.streamOf(c),
@@ -371,15 +348,15 @@ export class ConversationTable {
       portA: hasPorts ? this.portOf(c, 0) : undefined,
       addressB: this.addressText(c, 1),
       portB: hasPorts ? this.portOf(c, 1) : undefined,
-      packetsAtoB: this.ints[io + I_PACKETS],
-      packetsBtoA: this.ints[io + I_PACKETS + 1],
-      bytesAtoB: this.doubles[d + D_BYTES],
-      bytesBtoA: this.doubles[d + D_BYTES + 1],
-      firstPacket: this.ints[io + I_FIRST_PACKET],
-      lastPacket: this.ints[io + I_LAST_PACKET],
-      start: this.doubles[d + D_FIRST_TIME] / 1e9,
-      duration: (this.doubles[d + D_LAST_TIME] - this.doubles[d + D_FIRST_TIME]) / 1e9,
-      icmpErrors: this.ints[io + I_ICMP_ERRORS],
+      packetsAtoB: tally.packets[c * 2],
+      packetsBtoA: tally.packets[c * 2 + 1],
+      bytesAtoB: tally.bytes[c * 2],
+      bytesBtoA: tally.bytes[c * 2 + 1],
+      firstPacket: this.records[c * STRIDE + K_FIRST_PACKET],
+      lastPacket: Math.max(tally.lastPacket[c], this.records[c * STRIDE + K_FIRST_PACKET]),
+      start: firstTime / 1e9,
+      duration: tally.lastPacket[c] >= 0 ? (tally.lastTime[c] - firstTime) / 1e9 : 0,
+      icmpErrors: this.records[c * STRIDE + K_ICMP_ERRORS],
     };
     const icmpError = this.lastIcmpError.get(c);
     if (icmpError !== undefined && describeIcmpError) summary.icmpError = describeIcmpError(icmpError);
@@ -388,9 +365,8 @@ export class ConversationTable {
   }
 
   private tcpSummary(c: number, s: ConversationSummary): TcpConversationSummary {
-    const state = this.ints[c * INT_STRIDE + I_STATE];
-    const bits = state & 0x3f;
     const t = this.tcpSlot(c);
+    const bits = this.tcp.completeness(t);
     const names: [number, string][] = [
       [Completeness.SYN, 'SYN'],
       [Completeness.SYN_ACK, 'SYN-ACK'],
@@ -406,7 +382,14 @@ export class ConversationTable {
     const synCount = this.tcp.synCount(t);
     const synAckCount = this.tcp.synAckCount(t);
     // Side A sent the first packet; the client is whoever sent the SYN (usually A).
-    const clientSide = ((state >> CLIENT_SHIFT) & 3) - 1;
+    let clientSide = this.tcp.clientSide(t);
+    let clientGuessed = false;
+    if (clientSide < 0) {
+      const [portA, portB] = [this.portOf(c, 0), this.portOf(c, 1)];
+      if (portB < 32768 && portA > portB) clientSide = 0;
+      else if (portA < 32768 && portB > portA) clientSide = 1;
+      clientGuessed = clientSide >= 0;
+    }
     const client: 'A' | 'B' | undefined = clientSide < 0 ? undefined : clientSide === 0 ? 'A' : 'B';
     const side = (d: number): 'A' | 'B' => (d === 0 ? 'A' : 'B');
     const role = (d: number) => (client === undefined ? `side ${side(d)}` : side(d) === client ? 'client' : 'server');
@@ -414,10 +397,11 @@ export class ConversationTable {
       completeness: bits,
       completenessText: completenessText || 'none',
       client,
+      clientGuessed,
       synCount,
       synAckCount,
-      payloadAtoB: this.doubles[c * DOUBLE_STRIDE + D_PAYLOAD],
-      payloadBtoA: this.doubles[c * DOUBLE_STRIDE + D_PAYLOAD + 1],
+      payloadAtoB: this.tcp.payload(t, 0),
+      payloadBtoA: this.tcp.payload(t, 1),
       verdict: 'still open',
       verdictText: '',
     };
@@ -427,7 +411,7 @@ export class ConversationTable {
     if (rst) result.firstRst = { side: side(rst.side), endpoint: this.endpointText(c, rst.side), packet: rst.packet };
 
     const established = (bits & Completeness.SYN_ACK) !== 0 || (bits & Completeness.DATA) !== 0;
-    const finSides = (state >> FIN_SIDES_SHIFT) & 3;
+    const finSides = this.tcp.finSides(t);
     const packets = s.packetsAtoB + s.packetsBtoA;
     const times = (n: number) => (n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`);
     if (packets === 0) {
@@ -461,7 +445,7 @@ export class ConversationTable {
       result.verdict = 'still open';
       result.verdictText = established ? 'still open at the end of the capture' : 'still open at the end of the capture (no handshake seen)';
     }
-    if (synCount === 0 && synAckCount === 0 && packets > 0) result.verdictText += ' (started before the capture)';
+    if (synCount === 0 && synAckCount === 0 && packets > 0) result.verdictText += clientGuessed ? ' (started before the capture; client guessed from the ports)' : ' (started before the capture)';
     return result;
   }
 

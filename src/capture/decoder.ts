@@ -112,9 +112,11 @@ export class PacketDecoder {
     const frame = d.layer('frame', `Frame${context.number !== undefined ? ' ' + context.number : ''}: ${originalLength} bytes on wire, ${capturedLength} bytes captured`, start, capturedLength);
     if (context.interfaceName) d.field(frame, 'frame.interface_name', `Interface: ${context.interfaceName}`, start, 0, context.interfaceName);
     if (context.seconds !== undefined) {
-      const time = new Date(context.seconds * 1000).toISOString().replace(/\.\d+Z$/, '');
+      const date = new Date(context.seconds * 1000);
       const fraction = String(context.nanoseconds ?? 0).padStart(9, '0');
-      d.field(frame, 'frame.time', `Arrival time: ${time}.${fraction} UTC`, start, 0, `${context.seconds}.${fraction}`);
+      // A corrupt timestamp can lie outside what a Date holds: then say the seconds.
+      const time = Number.isNaN(date.getTime()) ? `${context.seconds}.${fraction} s after the epoch (beyond dates)` : `${date.toISOString().replace(/\.\d+Z$/, '')}.${fraction} UTC`;
+      d.field(frame, 'frame.time', `Arrival time: ${time}`, start, 0, `${context.seconds}.${fraction}`);
     }
     d.field(frame, 'frame.len', `Frame length: ${originalLength} bytes`, start, 0, originalLength);
     d.field(frame, 'frame.cap_len', `Capture length: ${capturedLength} bytes`, start, 0, capturedLength);

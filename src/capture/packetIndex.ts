@@ -2,11 +2,12 @@
 // conversations, keeping per packet only what the packet list and the filters need, in typed
 // arrays (42 bytes a packet). The rest is decoded again from the file for the rows on screen.
 import * as fs from 'node:fs';
-import { ConversationTable, ConversationSummary, FlowKey } from './conversations';
+import { ConversationSummary, ConversationTable, ConversationTally, FlowKey } from './conversations';
 import { DecodeOptions, FrameContext, PacketDecoder, addressText } from './decoder';
 import { DecodedPacket, Layer, Mark, PacketFacts, Protocol } from './packet';
 import { CaptureFormat, CaptureInterface, CaptureProblem, CaptureReadResult, CaptureStreamReader, FileReadOptions, FrameSink, InterfaceStatistics, followCaptureFile, readCaptureBytes, readCaptureFile, readCaptureFileSync } from './reader';
-import { Analysis, analysisNotes, isBadTcp } from './tcpAnalysis';
+import { prefault, progressCounter, sharedBuffer } from './prefault';
+import { Analysis, Reuse, analysisNotes, isBadTcp } from './tcpAnalysis';
 
 const TH_SYN = 0x02;
 const TH_RST = 0x04;
@@ -17,25 +18,30 @@ export const INDEX_BYTES_PER_PACKET = 8 + 8 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 1 + 1 
 
 export type IndexOptions = DecodeOptions;
 
+/** Packets before the index sizes itself from the file size (see grow). */
+const FIRST_CAPACITY = 65536;
+/** Rows beyond the published progress that the prefaulting thread leaves alone. */
+const PREFAULT_MARGIN = 65536;
+
 export class PacketIndex implements FrameSink {
   count = 0;
   private capacity = 0;
   /** Where each frame's bytes start in the file. */
-  fileOffset = new Float64Array(0);
+  fileOffset: Float64Array<ArrayBufferLike> = new Float64Array(0);
   /** Nanoseconds since the first packet (exact for 104 days). */
-  time = new Float64Array(0);
-  capturedLength = new Uint32Array(0);
-  originalLength = new Uint32Array(0);
+  time: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  capturedLength: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  originalLength: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   /** Conversation of the packet's (innermost) flow; -1 for none (ARP, non-IP). */
-  conversation = new Int32Array(0);
+  conversation: Int32Array<ArrayBufferLike> = new Int32Array(0);
   /** The flow an ICMP error quotes, or a tunnel's outer flow; -1 for none. */
-  related = new Int32Array(0);
-  analysis = new Uint16Array(0);
-  tcpFlags = new Uint16Array(0);
-  layers = new Uint16Array(0);
-  protocol = new Uint8Array(0);
-  marks = new Uint8Array(0);
-  interfaceIndex = new Uint16Array(0);
+  related: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  analysis: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  tcpFlags: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  layers: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  protocol: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  marks: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  interfaceIndex: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
 
   /** Absolute time of the first packet. */
   firstSeconds = 0;
@@ -56,6 +62,8 @@ export class PacketIndex implements FrameSink {
   private readonly facts = new PacketFacts();
   private readonly key: FlowKey = { version: 0, protocol: 0, words: new Uint32Array(8), srcAt: 0, dstAt: 4, srcPort: -1, dstPort: -1 };
   private linkTypes: number[] = [];
+  /** Rows written, published every 4096 for the prefaulting helper thread. */
+  private readonly progress = progressCounter();
 
   /** Size of the file being read, when known: the first growth sizes the columns from it. */
   private expectedBytes = 0;
@@ -83,15 +91,34 @@ export class PacketIndex implements FrameSink {
   }
 
   private grow(): void {
-    let capacity = Math.max(1024, this.capacity * 2);
-    if (this.capacity === 1024 && this.expectedBytes > 0) {
-      // From the first 1024 packets' density, the whole file's count, with a margin.
-      const perPacket = Math.max(16, this.fileOffset[1023] / 1024);
-      const estimate = Math.ceil((this.expectedBytes / perPacket) * 1.1);
-      if (estimate > capacity) capacity = estimate;
+    let capacity = Math.max(FIRST_CAPACITY, this.capacity * 2);
+    let shared = false;
+    if (this.capacity === FIRST_CAPACITY && this.expectedBytes > 0) {
+      // Size the columns once for the whole file, from the first packets' density: every
+      // byte allocated costs a page fault when first written, and doubling writes twice.
+      const perPacket = Math.max(16, this.fileOffset[FIRST_CAPACITY - 1] / FIRST_CAPACITY);
+      const estimate = Math.ceil((this.expectedBytes / perPacket) * 1.05);
+      if (estimate > capacity) {
+        capacity = estimate;
+        shared = true;
+        // Likewise the conversations, from how many the first packets made (generously: pages
+        // never written cost nothing).
+        this.conversations.reserve(Math.ceil((this.conversations.count / FIRST_CAPACITY) * estimate * 1.3), Math.ceil((this.conversations.tcp.count / FIRST_CAPACITY) * estimate * 1.3));
+      }
     }
+    const buffers: SharedArrayBuffer[] = [];
+    const widths: number[] = [];
     const grow = <T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(old: T): T => {
-      const next = new (old.constructor as new (n: number) => T)(capacity);
+      const Type = old.constructor as { new (n: number): T; new (b: ArrayBufferLike): T; BYTES_PER_ELEMENT: number };
+      let next: T;
+      if (shared) {
+        const buffer = sharedBuffer(capacity * Type.BYTES_PER_ELEMENT);
+        next = new Type(buffer);
+        if (buffer instanceof SharedArrayBuffer) {
+          buffers.push(buffer);
+          widths.push(Type.BYTES_PER_ELEMENT);
+        }
+      } else next = new Type(capacity);
       next.set(old);
       return next;
     };
@@ -108,6 +135,8 @@ export class PacketIndex implements FrameSink {
     this.marks = grow(this.marks);
     this.interfaceIndex = grow(this.interfaceIndex);
     this.capacity = capacity;
+    // A helper thread faults the new columns in ahead of the rows being written.
+    if (buffers.length) prefault(buffers, widths, capacity, this.progress, PREFAULT_MARGIN);
   }
 
   /** Bytes allocated for the per-packet columns (capacity, not count). */
@@ -137,6 +166,7 @@ export class PacketIndex implements FrameSink {
   frame(bytes: Uint8Array, start: number, capturedLength: number, originalLength: number, seconds: number, nanoseconds: number, interfaceIndex: number, fileOffset: number): void {
     const i = this.count;
     if (i === this.capacity) this.grow();
+    if ((i & 4095) === 0) Atomics.store(this.progress, 0, i);
     if (i === 0) {
       this.firstSeconds = seconds;
       this.firstNanoseconds = nanoseconds;
@@ -172,39 +202,22 @@ export class PacketIndex implements FrameSink {
           const tcp = table.tcp;
           const flags = f.tcpFlags;
           let t = table.tcpSlot(conversation);
-          if (tcp.startsNewConnection(t, direction, flags, f.seq)) {
+          const reuse = tcp.reuse(t, direction, flags, f.seq);
+          if (reuse === Reuse.NEW_CONNECTION) {
             conversation = table.create(key, i, time);
             t = table.tcpSlot(conversation);
             direction = 0;
             created = true;
-            analysis |= Analysis.REUSED_PORTS;
-          } else if (tcp.synAckReused(t, direction, flags, f.seq)) {
-            analysis |= Analysis.REUSED_PORTS;
           }
-          if (!(marks & Mark.FRAGMENT) && f.segmentLength >= 0) {
-            analysis |= tcp.analyse(t, direction, i + 1, time, f.seq, f.ack, f.segmentLength, flags, f.window);
-            tcp.afterSegment(t, direction, time, seconds === 0 && nanoseconds === 0, flags, f.windowScale);
-          }
-          table.tcpSegment(conversation, direction, i, flags, f.segmentLength, created);
+          if (reuse !== Reuse.NONE) analysis |= Analysis.REUSED_PORTS;
+          const analysable = !(marks & Mark.FRAGMENT) && f.segmentLength >= 0;
+          analysis |= tcp.segment(t, direction, i, time, seconds === 0 && nanoseconds === 0, f.seq, f.ack, f.segmentLength, flags, f.window, f.windowScale, analysable, created);
         }
-        table.countPacket(conversation, direction, i, time, originalLength);
         if (direction === 1) marks |= Mark.REVERSE;
       }
     }
     const key = this.key;
-    if (marks & Mark.ICMP_ERROR && f.quotedVersion !== 0 && f.quotedProtocol >= 0) {
-      // Link the error to the flow it quotes (found or, as Wireshark does, created).
-      const quotedPorts = (f.quotedProtocol === 6 || f.quotedProtocol === 17 || f.quotedProtocol === 132) && f.quotedSrcPort >= 0;
-      key.version = f.quotedVersion;
-      key.protocol = f.quotedProtocol;
-      key.words = f.quotedAddress;
-      key.srcPort = quotedPorts ? f.quotedSrcPort : -1;
-      key.dstPort = quotedPorts ? f.quotedDstPort : -1;
-      const found = table.find(key);
-      related = found >= 0 ? found >> 1 : quotedPorts ? table.create(key, i, time) : -1;
-      if (found >= 0 && found & 1) marks |= Mark.RELATED_REVERSE;
-      if (related >= 0) table.countIcmpError(related, i);
-    } else if (f.tunnelVersion !== 0 && f.tunnelProtocol >= 0) {
+    if (f.tunnelVersion !== 0 && f.tunnelProtocol >= 0) {
       // A tunnel's outer flow (VXLAN's UDP, GRE's IP), whatever the inner frame holds.
       const tunnelPorts = (f.tunnelProtocol === 17 || f.tunnelProtocol === 6) && f.tunnelSrcPort >= 0;
       key.version = f.tunnelVersion;
@@ -215,12 +228,22 @@ export class PacketIndex implements FrameSink {
       const found = table.find(key);
       if (found >= 0) {
         related = found >> 1;
-        table.countPacket(related, found & 1, i, time, originalLength);
         if (found & 1) marks |= Mark.RELATED_REVERSE;
-      } else {
-        related = table.create(key, i, time);
-        table.countPacket(related, 0, i, time, originalLength);
-      }
+      } else related = table.create(key, i, time);
+    }
+    if (marks & Mark.ICMP_ERROR && f.quotedVersion !== 0 && f.quotedProtocol >= 0) {
+      // Link the error to the flow it quotes (found or, as Wireshark does, created); inside a
+      // tunnel that link wins over the tunnel's.
+      const quotedPorts = (f.quotedProtocol === 6 || f.quotedProtocol === 17 || f.quotedProtocol === 132) && f.quotedSrcPort >= 0;
+      key.version = f.quotedVersion;
+      key.protocol = f.quotedProtocol;
+      key.words = f.quotedAddress;
+      key.srcPort = quotedPorts ? f.quotedSrcPort : -1;
+      key.dstPort = quotedPorts ? f.quotedDstPort : -1;
+      const found = table.find(key);
+      related = found >= 0 ? found >> 1 : quotedPorts ? table.create(key, i, time) : -1;
+      marks = found >= 0 && found & 1 ? marks | Mark.RELATED_REVERSE : marks & ~Mark.RELATED_REVERSE;
+      if (related >= 0) table.countIcmpError(related, i);
     }
     this.fileOffset[i] = fileOffset;
     this.time[i] = time;
@@ -254,10 +277,45 @@ export class PacketIndex implements FrameSink {
     return this.linkTypes[this.interfaceIndex[i]] ?? -1;
   }
 
+  private tallied: { count: number; tally: ConversationTally } | undefined;
+
+  /**
+   * Packets, bytes and last packet of every conversation, counted from the columns (a tunnel's
+   * outer flow counts the packets it carries; an ICMP error does not count for the flow it
+   * quotes). Kept until more packets arrive.
+   */
+  tally(): ConversationTally {
+    if (this.tallied?.count === this.count) return this.tallied.tally;
+    const n = this.conversations.count;
+    const tally: ConversationTally = { packets: new Uint32Array(n * 2), bytes: new Float64Array(n * 2), lastPacket: new Int32Array(n).fill(-1), lastTime: new Float64Array(n) };
+    for (let i = 0; i < this.count; i++) {
+      const marks = this.marks[i];
+      const c = this.conversation[i];
+      if (c >= 0) {
+        const side = c * 2 + (marks & Mark.REVERSE ? 1 : 0);
+        tally.packets[side]++;
+        tally.bytes[side] += this.originalLength[i];
+        tally.lastPacket[c] = i;
+        tally.lastTime[c] = this.time[i];
+      }
+      const r = this.related[i];
+      if (r >= 0 && !(marks & Mark.ICMP_ERROR)) {
+        const side = r * 2 + (marks & Mark.RELATED_REVERSE ? 1 : 0);
+        tally.packets[side]++;
+        tally.bytes[side] += this.originalLength[i];
+        tally.lastPacket[r] = i;
+        tally.lastTime[r] = this.time[i];
+      }
+    }
+    this.tallied = { count: this.count, tally };
+    return tally;
+  }
+
   conversationSummaries(file?: CaptureFile): ConversationSummary[] {
     const out: ConversationSummary[] = [];
+    const tally = this.tally();
     const describe = (packet: number) => this.describeIcmpError(packet, file);
-    for (let c = 0; c < this.conversations.count; c++) out.push(this.conversations.summary(c, describe));
+    for (let c = 0; c < this.conversations.count; c++) out.push(this.conversations.summary(c, tally, describe));
     return out;
   }
 

@@ -1,3 +1,5 @@
+import { prefault, progressCounter, sharedBuffer } from './prefault';
+
 // TCP sequence analysis after Wireshark's documented rules (User's Guide 7.5 "TCP Analysis"),
 // written against its behaviour: each rule here is checked packet by packet against
 // tshark's tcp.analysis.* fields on real captures (test/unit/capture/corpus.test.ts).
@@ -89,11 +91,12 @@ function leSeq(a: number, b: number): boolean {
   return ((b - a) | 0) >= 0;
 }
 
-// State per TCP connection in two records: 28 int32 (both directions' sequence numbers,
-// windows, counters and flags, plus the connection's) and 6 doubles (times). Only TCP
-// conversations get one, and a segment touches just these two records.
-const INT_STRIDE = 28;
-const DIRECTION_INTS = 10;
+// State per TCP connection in two records: 24 int32 (each direction's sequence numbers,
+// window, counters and flags; then the connection's completeness, SYN counts, first FIN and
+// RST) and 8 doubles (times, payload bytes). Only TCP conversations get one, and a segment
+// touches just these two records.
+const INT_STRIDE = 24;
+const DIRECTION_INTS = 9;
 // Per direction, at direction * DIRECTION_INTS (unsigned values stored with | 0).
 const BASE_SEQ = 0;
 const NEXT_SEQ = 1;
@@ -105,25 +108,30 @@ const DUP_ACK_COUNT = 6;
 const LAST_SEGMENT_FLAGS = 7;
 /** Bits: BASE_SEQ_SET, HAS_NEXT_SEQ_TIME, HAS_LAST_ACK_TIME, SENT_PURE_ACK; window scale above. */
 const FLAGS = 8;
-// The connection's own, after both directions.
-const HAS_SYN_TIME_AT = 20;
-const SYN_COUNT = 21;
-const SYN_ACK_COUNT = 22;
-/** Packet index + 1 of the first FIN and the first RST (0: none), and the side that sent it. */
-const FIRST_FIN = 23;
-const FIRST_FIN_SIDE = 24;
-const FIRST_RST = 25;
-const FIRST_RST_SIDE = 26;
-/** 1 when the first RST came before FINs from both sides (a reset, not a close). */
-const RST_BEFORE_CLOSE = 27;
+// The connection's, after both directions.
+/** Completeness (bits 0-5), sides that sent FIN (6-7), client side + 1 (8-9), more below. */
+const STATE = 18;
+/** Pure SYNs in the low 16 bits, SYN-ACKs in the high 16. */
+const SYN_COUNTS = 19;
+/** Packet index + 1 of the first FIN and the first RST (0: none). */
+const FIRST_FIN = 20;
+const FIRST_RST = 21;
 
-const DOUBLE_STRIDE = 6;
+const FIN_SIDES_SHIFT = 6;
+const CLIENT_SHIFT = 8;
+const HAS_SYN_TIME = 1 << 10;
+const RST_BEFORE_CLOSE = 1 << 11;
+const FIRST_FIN_FROM_B = 1 << 12;
+const FIRST_RST_FROM_B = 1 << 13;
+
+const DOUBLE_STRIDE = 8;
 const NEXT_SEQ_TIME = 0; // + direction
 const LAST_ACK_TIME = 2; // + direction
 /** Handshake round trip (SYN to first pure ACK) in ns; 0 when unknown, as in Wireshark. */
 const FIRST_RTT = 4;
-/** Time of the most recent SYN (ns from capture start), valid with HAS_SYN_TIME_AT set. */
+/** Time of the most recent SYN (ns from capture start), valid with HAS_SYN_TIME. */
 const LAST_SYN_TIME = 5;
+const PAYLOAD = 6; // + direction
 
 const HAS_NEXT_SEQ_TIME = 2;
 const HAS_LAST_ACK_TIME = 4;
@@ -139,29 +147,58 @@ function withScale(flags: number, scale: number): number {
   return (flags & ~(0xf << SCALE_SHIFT)) | ((scale + 2) << SCALE_SHIFT);
 }
 
-/** The analysis state of every TCP connection, by connection slot. */
+/** TCP completeness bits, as Wireshark's tcp.completeness. */
+export const Completeness = {
+  SYN: 1,
+  SYN_ACK: 2,
+  ACK: 4,
+  DATA: 8,
+  FIN: 16,
+  RST: 32,
+} as const;
+
+/** What starting a segment on a known flow means for it (Wireshark's "port numbers reused"). */
+export const Reuse = {
+  NONE: 0,
+  /** A SYN with another initial sequence number: a new connection on the same ports. */
+  NEW_CONNECTION: 1,
+  /** A SYN-ACK with another initial sequence number: flagged, same connection. */
+  FLAGGED: 2,
+} as const;
+
+/** The state of every TCP connection, by connection slot. */
 export class TcpAnalysisState {
   count = 0;
   capacity = 0;
-  ints = new Int32Array(0);
-  times = new Float64Array(0);
+  ints: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  times: Float64Array<ArrayBufferLike> = new Float64Array(0);
+
+  get allocatedBytes(): number {
+    return this.ints.byteLength + this.times.byteLength;
+  }
+
+  /** Connections added, published every 256 for the prefaulting helper thread. */
+  private readonly progress = progressCounter();
 
   /** A slot for a new connection. */
   add(): number {
     if (this.count === this.capacity) this.ensure(this.count + 1);
+    if ((this.count & 255) === 0) Atomics.store(this.progress, 0, this.count);
     return this.count++;
   }
 
-  ensure(connections: number): void {
+  /** Room for `connections`; `shared`: in memory a helper thread faults in ahead of use. */
+  ensure(connections: number, shared = false): void {
     if (connections <= this.capacity) return;
     const capacity = Math.max(connections, this.capacity * 2, 1024);
-    const ints = new Int32Array(capacity * INT_STRIDE);
+    const ints = shared ? new Int32Array(sharedBuffer(capacity * INT_STRIDE * 4)) : new Int32Array(capacity * INT_STRIDE);
     ints.set(this.ints);
-    const times = new Float64Array(capacity * DOUBLE_STRIDE);
+    const times = shared ? new Float64Array(sharedBuffer(capacity * DOUBLE_STRIDE * 8)) : new Float64Array(capacity * DOUBLE_STRIDE);
     times.set(this.times);
     this.ints = ints;
     this.times = times;
     this.capacity = capacity;
+    if (shared) prefault(([ints.buffer, times.buffer] as ArrayBufferLike[]).filter((b): b is SharedArrayBuffer => b instanceof SharedArrayBuffer), [INT_STRIDE * 4, DOUBLE_STRIDE * 8], capacity, this.progress, 4096);
   }
 
   hasBaseSeq(t: number, direction: number): boolean {
@@ -173,26 +210,34 @@ export class TcpAnalysisState {
   }
 
   /**
-   * Would a SYN with this sequence number start a new connection on these ports (Wireshark's
-   * "port numbers reused")? The direction's first sequence number is known and differs.
+   * Does a SYN (or SYN-ACK) with this sequence number mean the ports are reused? Only when the
+   * direction's first sequence number is known and differs.
    */
-  startsNewConnection(t: number, direction: number, flags: number, seq: number): boolean {
+  reuse(t: number, direction: number, flags: number, seq: number): number {
+    if (!(flags & TH_SYN)) return Reuse.NONE;
     const o = t * INT_STRIDE + direction * DIRECTION_INTS;
-    return (flags & (TH_SYN | TH_ACK)) === TH_SYN && (this.ints[o + FLAGS] & BASE_SEQ_SET) !== 0 && (seq | 0) !== this.ints[o + BASE_SEQ];
-  }
-
-  /** A SYN-ACK whose sequence number differs from the direction's first: ports reused. */
-  synAckReused(t: number, direction: number, flags: number, seq: number): boolean {
-    const o = t * INT_STRIDE + direction * DIRECTION_INTS;
-    return (flags & (TH_SYN | TH_ACK)) === (TH_SYN | TH_ACK) && (this.ints[o + FLAGS] & BASE_SEQ_SET) !== 0 && (seq | 0) !== this.ints[o + BASE_SEQ];
+    if (!(this.ints[o + FLAGS] & BASE_SEQ_SET) || (seq | 0) === this.ints[o + BASE_SEQ]) return Reuse.NONE;
+    return flags & TH_ACK ? Reuse.FLAGGED : Reuse.NEW_CONNECTION;
   }
 
   /**
-   * Analyses one segment (not a fragment, not quoted in an ICMP error, header complete).
-   * `frame` is the packet's number (1-based), `time` its time in ns from the capture start.
-   * Returns the analysis flags.
+   * One segment of connection `t`: the analysis (when `analysable`: not a fragment, header
+   * whole), then the connection's facts. `packet` is the packet's index, `time` its time in ns
+   * from the capture start; `created`: the segment started the conversation. Returns the
+   * analysis flags.
    */
-  analyse(t: number, direction: number, frame: number, time: number, seq: number, ack: number, segmentLength: number, flags: number, window: number): number {
+  segment(t: number, direction: number, packet: number, time: number, timeIsZero: boolean, seq: number, ack: number, segmentLength: number, flags: number, window: number, windowScale: number, analysable: boolean, created: boolean): number {
+    let result = 0;
+    if (analysable) {
+      result = this.analyse(t, direction, packet + 1, time, seq, ack, segmentLength, flags, window);
+      this.afterAnalysis(t, direction, time, timeIsZero, flags, windowScale);
+    }
+    this.connectionFacts(t, direction, packet, flags, segmentLength, created);
+    return result;
+  }
+
+  /** Wireshark's analysis of one segment (`frame` is its 1-based number). */
+  private analyse(t: number, direction: number, frame: number, time: number, seq: number, ack: number, segmentLength: number, flags: number, window: number): number {
     const n = this.ints;
     const d = this.times;
     const fwd = t * INT_STRIDE + direction * DIRECTION_INTS;
@@ -203,13 +248,15 @@ export class TcpAnalysisState {
 
     // The first segment of each direction fixes its base (relative numbers start at 1
     // without a SYN); the first ACK fixes the other direction's when it has none yet.
-    if (!(n[fwd + FLAGS] & BASE_SEQ_SET)) {
+    let fwdFlags = n[fwd + FLAGS];
+    if (!(fwdFlags & BASE_SEQ_SET)) {
       n[fwd + BASE_SEQ] = flags & TH_SYN ? seq : seq - 1;
-      n[fwd + FLAGS] |= BASE_SEQ_SET;
+      fwdFlags |= BASE_SEQ_SET;
     }
-    if (!(n[rev + FLAGS] & BASE_SEQ_SET) && flags & TH_ACK) {
+    const revFlags = n[rev + FLAGS];
+    if (!(revFlags & BASE_SEQ_SET) && flags & TH_ACK) {
       n[rev + BASE_SEQ] = ack - 1;
-      n[rev + FLAGS] |= BASE_SEQ_SET;
+      n[rev + FLAGS] = revFlags | BASE_SEQ_SET;
     }
 
     const nextSeq = n[fwd + NEXT_SEQ] >>> 0;
@@ -230,25 +277,28 @@ export class TcpAnalysisState {
       // A hole before this segment: some earlier segment was not captured.
       if (nextSeq !== 0 && gtSeq(seq, nextSeq) && !(flags & TH_RST)) result |= Analysis.LOST_SEGMENT;
       // Keep-alive: 0 or 1 byte, one byte before the next expected sequence number.
-      if ((segmentLength === 0 || segmentLength === 1) && seq === ((nextSeq - 1) >>> 0) && noSynFinRst) result |= Analysis.KEEP_ALIVE;
+      if (segmentLength <= 1 && seq === ((nextSeq - 1) >>> 0) && noSynFinRst) result |= Analysis.KEEP_ALIVE;
       if (segmentLength === 0 && window !== 0 && window !== fwdWindow && seq === nextSeq && ack === lastAck && noSynFinRst) result |= Analysis.WINDOW_UPDATE;
       // Window full: the segment reaches the right edge of the receiver's advertised window.
-      const revScale = scaleOf(n[rev + FLAGS]);
-      if (segmentLength > 0 && revScale !== -2 && noSynFinRst) {
-        const shift = !(n[rev + FLAGS] & SENT_PURE_ACK) || revScale === -1 ? 0 : revScale;
-        if (((seq + segmentLength) >>> 0) === ((n[rev + LAST_ACK] + ((revWindow << shift) >>> 0)) >>> 0)) result |= Analysis.WINDOW_FULL;
+      if (segmentLength > 0 && noSynFinRst) {
+        const revScale = scaleOf(revFlags);
+        if (revScale !== -2) {
+          const shift = !(revFlags & SENT_PURE_ACK) || revScale === -1 ? 0 : revScale;
+          if (((seq + segmentLength) >>> 0) === ((n[rev + LAST_ACK] + ((revWindow << shift) >>> 0)) >>> 0)) result |= Analysis.WINDOW_FULL;
+        }
       }
-      const sameAsBefore = segmentLength === 0 && seq === nextSeq && ack === lastAck && noSynFinRst;
-      if (sameAsBefore && window !== 0 && window === fwdWindow && revLastSegmentFlags & Analysis.KEEP_ALIVE) {
-        result |= Analysis.KEEP_ALIVE_ACK;
-        skipToAckChecks = true;
-      } else if (sameAsBefore && window === 0 && window === fwdWindow && revLastSegmentFlags & Analysis.ZERO_WINDOW_PROBE) {
-        result |= Analysis.ZERO_WINDOW_PROBE_ACK;
-        skipToAckChecks = true;
-      } else if (sameAsBefore && window !== 0 && window === fwdWindow) {
-        // A duplicate ACK repeats seq, ack and window with no data.
-        n[fwd + DUP_ACK_COUNT]++;
-        result |= Analysis.DUPLICATE_ACK;
+      if (segmentLength === 0 && seq === nextSeq && ack === lastAck && noSynFinRst && window === fwdWindow) {
+        if (window !== 0 && revLastSegmentFlags & Analysis.KEEP_ALIVE) {
+          result |= Analysis.KEEP_ALIVE_ACK;
+          skipToAckChecks = true;
+        } else if (window === 0 && revLastSegmentFlags & Analysis.ZERO_WINDOW_PROBE) {
+          result |= Analysis.ZERO_WINDOW_PROBE_ACK;
+          skipToAckChecks = true;
+        } else if (window !== 0) {
+          // A duplicate ACK repeats seq, ack and window with no data.
+          n[fwd + DUP_ACK_COUNT]++;
+          result |= Analysis.DUPLICATE_ACK;
+        }
       }
     }
     if (ack !== lastAck) {
@@ -259,7 +309,7 @@ export class TcpAnalysisState {
     // ACKed unseen segment: this acknowledges beyond what the other direction was seen sending.
     // The other direction's bound then moves up to what it sent, so it is said once.
     const revMax = n[rev + MAX_SEQ_TO_BE_ACKED] >>> 0;
-    if (revMax !== 0 && gtSeq(ack, revMax) && flags & TH_ACK) {
+    if (revMax !== 0 && flags & TH_ACK && gtSeq(ack, revMax)) {
       result |= Analysis.ACK_LOST_SEGMENT;
       n[rev + MAX_SEQ_TO_BE_ACKED] = n[rev + NEXT_SEQ];
     }
@@ -275,8 +325,8 @@ export class TcpAnalysisState {
         // Everything in it was already acknowledged.
         result |= Analysis.SPURIOUS_RETRANSMISSION;
       } else if (notAdvanced) {
-        const sinceDupAck = n[rev + FLAGS] & HAS_LAST_ACK_TIME ? time - d[revTime + LAST_ACK_TIME] : Infinity;
-        const sinceHighest = n[fwd + FLAGS] & HAS_NEXT_SEQ_TIME ? time - d[fwdTime + NEXT_SEQ_TIME] : Infinity;
+        const sinceDupAck = revFlags & HAS_LAST_ACK_TIME ? time - d[revTime + LAST_ACK_TIME] : Infinity;
+        const sinceHighest = fwdFlags & HAS_NEXT_SEQ_TIME ? time - d[fwdTime + NEXT_SEQ_TIME] : Infinity;
         const rtt = d[t * DOUBLE_STRIDE + FIRST_RTT];
         const threshold = rtt === 0 ? DEFAULT_OUT_OF_ORDER_NS : rtt < 0 ? Infinity : rtt;
         const synFin = flags & (TH_SYN | TH_FIN) ? 1 : 0;
@@ -288,22 +338,22 @@ export class TcpAnalysisState {
 
     // Remember the highest sequence number seen (zero window probes do not move it), and the
     // highest contiguous one (for "ACKed unseen segment").
-    let segmentEnd = (seq + segmentLength) >>> 0;
-    if (flags & (TH_SYN | TH_FIN)) segmentEnd = (segmentEnd + 1) >>> 0;
     const probe = (result & Analysis.ZERO_WINDOW_PROBE) !== 0;
-    const highest = n[fwd + NEXT_SEQ] >>> 0;
-    if ((gtSeq(segmentEnd, highest) || highest === 0) && !probe) {
-      n[fwd + NEXT_SEQ] = segmentEnd;
-      d[fwdTime + NEXT_SEQ_TIME] = time;
-      n[fwd + FLAGS] |= HAS_NEXT_SEQ_TIME;
+    if (!probe) {
+      const segmentEnd = (seq + segmentLength + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) >>> 0;
+      if (nextSeq === 0 || gtSeq(segmentEnd, nextSeq)) {
+        n[fwd + NEXT_SEQ] = segmentEnd;
+        d[fwdTime + NEXT_SEQ_TIME] = time;
+        fwdFlags |= HAS_NEXT_SEQ_TIME;
+      }
+      const maxSeq = n[fwd + MAX_SEQ_TO_BE_ACKED] >>> 0;
+      if (seq === maxSeq || maxSeq === 0) n[fwd + MAX_SEQ_TO_BE_ACKED] = n[fwd + NEXT_SEQ];
     }
-    const maxSeq = n[fwd + MAX_SEQ_TO_BE_ACKED] >>> 0;
-    if ((seq === maxSeq || maxSeq === 0) && !probe) n[fwd + MAX_SEQ_TO_BE_ACKED] = n[fwd + NEXT_SEQ];
 
     n[fwd + WINDOW] = window;
     n[fwd + LAST_ACK] = ack;
     d[fwdTime + LAST_ACK_TIME] = time;
-    n[fwd + FLAGS] |= HAS_LAST_ACK_TIME;
+    n[fwd + FLAGS] = fwdFlags | HAS_LAST_ACK_TIME;
     n[fwd + LAST_SEGMENT_FLAGS] = result;
     return result;
   }
@@ -312,24 +362,24 @@ export class TcpAnalysisState {
    * What follows the analysis of a segment in Wireshark's dissector: the SYN's time, the
    * handshake round trip, the window scale from the options.
    */
-  afterSegment(t: number, direction: number, time: number, timeIsZero: boolean, flags: number, windowScale: number): void {
+  private afterAnalysis(t: number, direction: number, time: number, timeIsZero: boolean, flags: number, windowScale: number): void {
     const n = this.ints;
     const d = this.times;
     const fwd = t * INT_STRIDE + direction * DIRECTION_INTS;
-    const rev = t * INT_STRIDE + (1 - direction) * DIRECTION_INTS;
-    const connection = t * INT_STRIDE + HAS_SYN_TIME_AT;
-    if ((flags & (TH_SYN | TH_ACK)) === TH_SYN) {
+    const state = t * INT_STRIDE + STATE;
+    const syn = flags & (TH_SYN | TH_ACK);
+    if (syn === TH_SYN) {
       // Wireshark takes a zero timestamp for "no SYN seen".
       d[t * DOUBLE_STRIDE + LAST_SYN_TIME] = time;
-      n[connection] = timeIsZero ? 0 : 1;
-    }
-    if ((flags & (TH_SYN | TH_ACK)) === TH_ACK) {
-      if (n[connection] && d[t * DOUBLE_STRIDE + FIRST_RTT] === 0) d[t * DOUBLE_STRIDE + FIRST_RTT] = time - d[t * DOUBLE_STRIDE + LAST_SYN_TIME];
+      n[state] = timeIsZero ? n[state] & ~HAS_SYN_TIME : n[state] | HAS_SYN_TIME;
+    } else if (syn === TH_ACK) {
+      if (n[state] & HAS_SYN_TIME && d[t * DOUBLE_STRIDE + FIRST_RTT] === 0) d[t * DOUBLE_STRIDE + FIRST_RTT] = time - d[t * DOUBLE_STRIDE + LAST_SYN_TIME];
       n[fwd + FLAGS] |= SENT_PURE_ACK;
     }
     if (windowScale >= 0) n[fwd + FLAGS] = withScale(n[fwd + FLAGS], windowScale);
     if (flags & TH_SYN) {
       // Scaling is used only when both SYN and SYN-ACK offer it.
+      const rev = t * INT_STRIDE + (1 - direction) * DIRECTION_INTS;
       if (scaleOf(n[fwd + FLAGS]) === -2) {
         n[fwd + FLAGS] = withScale(n[fwd + FLAGS], -1);
         n[rev + FLAGS] = withScale(n[rev + FLAGS], -1);
@@ -339,42 +389,87 @@ export class TcpAnalysisState {
     }
   }
 
-  /** The shift to apply to this direction's advertised windows (0 when unknown or unused). */
-  windowShift(t: number, direction: number): number {
-    const scale = scaleOf(this.ints[t * INT_STRIDE + direction * DIRECTION_INTS + FLAGS]);
-    return scale > 0 ? scale : 0;
-  }
-
-  /** Connection facts beyond the analysis: SYNs, the first FIN and RST. */
-  noteSegment(t: number, direction: number, packet: number, flags: number, bothFinned: boolean): void {
+  /** Completeness, SYN counts, the client, the first FIN and RST, payload bytes. */
+  private connectionFacts(t: number, direction: number, packet: number, flags: number, segmentLength: number, created: boolean): void {
     const n = this.ints;
     const o = t * INT_STRIDE;
-    if (flags & TH_SYN) n[o + (flags & TH_ACK ? SYN_ACK_COUNT : SYN_COUNT)]++;
-    if (flags & TH_FIN && n[o + FIRST_FIN] === 0) {
-      n[o + FIRST_FIN] = packet + 1;
-      n[o + FIRST_FIN_SIDE] = direction;
+    let state = n[o + STATE];
+    let bits = 0;
+    // Wireshark's completeness, as its first pass leaves it: the segment that starts a
+    // conversation counts only when it is a SYN; ACK comes from an ACK without data or SYN.
+    if (flags & TH_SYN) {
+      if (flags & TH_ACK) {
+        bits |= Completeness.SYN_ACK;
+        n[o + SYN_COUNTS] += 0x10000;
+        if (!((state >> CLIENT_SHIFT) & 3)) state |= (2 - direction) << CLIENT_SHIFT;
+      } else {
+        bits |= Completeness.SYN;
+        if ((n[o + SYN_COUNTS] & 0xffff) === 0) state = (state & ~(3 << CLIENT_SHIFT)) | ((direction + 1) << CLIENT_SHIFT);
+        n[o + SYN_COUNTS]++;
+      }
+    } else if (flags & TH_ACK && segmentLength <= 0) bits |= Completeness.ACK;
+    if (segmentLength > 0) {
+      bits |= Completeness.DATA;
+      this.times[t * DOUBLE_STRIDE + PAYLOAD + direction] += segmentLength;
     }
-    if (flags & TH_RST && n[o + FIRST_RST] === 0) {
-      n[o + FIRST_RST] = packet + 1;
-      n[o + FIRST_RST_SIDE] = direction;
-      n[o + RST_BEFORE_CLOSE] = bothFinned ? 0 : 1;
+    if (flags & TH_FIN) {
+      bits |= Completeness.FIN;
+      state |= 1 << (FIN_SIDES_SHIFT + direction);
+      if (n[o + FIRST_FIN] === 0) {
+        n[o + FIRST_FIN] = packet + 1;
+        if (direction) state |= FIRST_FIN_FROM_B;
+      }
     }
+    if (flags & TH_RST) {
+      bits |= Completeness.RST;
+      if (n[o + FIRST_RST] === 0) {
+        n[o + FIRST_RST] = packet + 1;
+        if (direction) state |= FIRST_RST_FROM_B;
+        if (((state >> FIN_SIDES_SHIFT) & 3) !== 3) state |= RST_BEFORE_CLOSE;
+      }
+    }
+    if (created && (flags & (TH_SYN | TH_ACK)) !== TH_SYN) bits = 0;
+    n[o + STATE] = state | bits;
   }
 
+  // ---- reading a connection ----------------------------------------------------------------
+
+  completeness(t: number): number {
+    return this.ints[t * INT_STRIDE + STATE] & 0x3f;
+  }
+  /** Which sides sent a FIN: bit 0 side A, bit 1 side B. */
+  finSides(t: number): number {
+    return (this.ints[t * INT_STRIDE + STATE] >> FIN_SIDES_SHIFT) & 3;
+  }
+  /** The client (the first pure SYN's sender, else the SYN-ACK's peer): 0 A, 1 B, -1 unknown. */
+  clientSide(t: number): number {
+    return ((this.ints[t * INT_STRIDE + STATE] >> CLIENT_SHIFT) & 3) - 1;
+  }
   synCount(t: number): number {
-    return this.ints[t * INT_STRIDE + SYN_COUNT];
+    return this.ints[t * INT_STRIDE + SYN_COUNTS] & 0xffff;
   }
   synAckCount(t: number): number {
-    return this.ints[t * INT_STRIDE + SYN_ACK_COUNT];
+    return this.ints[t * INT_STRIDE + SYN_COUNTS] >>> 16;
+  }
+  payload(t: number, direction: number): number {
+    return this.times[t * DOUBLE_STRIDE + PAYLOAD + direction];
   }
   /** The first FIN's packet index and sending side, if any. */
   firstFin(t: number): { packet: number; side: number } | undefined {
     const o = t * INT_STRIDE;
-    return this.ints[o + FIRST_FIN] ? { packet: this.ints[o + FIRST_FIN] - 1, side: this.ints[o + FIRST_FIN_SIDE] } : undefined;
+    return this.ints[o + FIRST_FIN] ? { packet: this.ints[o + FIRST_FIN] - 1, side: this.ints[o + STATE] & FIRST_FIN_FROM_B ? 1 : 0 } : undefined;
   }
+  /** The first RST, and whether it came before FINs from both sides (a reset, not a close). */
   firstRst(t: number): { packet: number; side: number; beforeClose: boolean } | undefined {
     const o = t * INT_STRIDE;
-    return this.ints[o + FIRST_RST] ? { packet: this.ints[o + FIRST_RST] - 1, side: this.ints[o + FIRST_RST_SIDE], beforeClose: this.ints[o + RST_BEFORE_CLOSE] === 1 } : undefined;
+    const state = this.ints[o + STATE];
+    return this.ints[o + FIRST_RST] ? { packet: this.ints[o + FIRST_RST] - 1, side: state & FIRST_RST_FROM_B ? 1 : 0, beforeClose: (state & RST_BEFORE_CLOSE) !== 0 } : undefined;
+  }
+
+  /** The shift to apply to this direction's advertised windows (0 when unknown or unused). */
+  windowShift(t: number, direction: number): number {
+    const scale = scaleOf(this.ints[t * INT_STRIDE + direction * DIRECTION_INTS + FLAGS]);
+    return scale > 0 ? scale : 0;
   }
 
   /** The handshake round trip in seconds, when the capture had the handshake. */

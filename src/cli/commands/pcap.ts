@@ -2,7 +2,7 @@
 // One line (or JSON object) per packet with its decoded fields and analysis flags; or the
 // conversations with their verdicts.
 import * as fs from 'node:fs';
-import { compileDisplayFilter } from '../../capture/displayFilter';
+import { packetPredicate } from '../../capture/packetFilter';
 import { CaptureFile, indexCaptureFile } from '../../capture/packetIndex';
 import { analysisFields } from '../../capture/tcpAnalysis';
 import { UsageError } from '../args';
@@ -20,11 +20,11 @@ export interface PcapCliOptions {
 export async function runPcap(options: PcapCliOptions): Promise<number> {
   if (!options.file) throw new UsageError('pcap needs a capture file');
   if (!fs.existsSync(options.file)) throw new UsageError(`no such file: ${options.file}`);
-  const compiled = compileDisplayFilter(options.filter ?? '');
-  if (!compiled.ok) throw new UsageError(`bad filter: ${compiled.error}`);
   const index = await indexCaptureFile(options.file);
   const file = new CaptureFile(options.file);
   try {
+    const compiled = packetPredicate(options.filter ?? '', file);
+    if (!compiled.ok) throw new UsageError(`bad filter: ${compiled.error}`);
     if (index.error) options.err.write(`swarm-doctor: reading stopped at byte ${index.error.offset}: ${index.error.message} (the ${index.count} packets before it are shown)\n`);
     if (options.conversations) {
       const list = index.conversationSummaries(file);
@@ -49,7 +49,7 @@ export async function runPcap(options: PcapCliOptions): Promise<number> {
       return 0;
     }
     for (let i = 0; i < index.count; i++) {
-      if (!compiled.predicate(index, i)) continue;
+      if (compiled.predicate && !compiled.predicate(index, i)) continue;
       const row = file.row(index, i);
       const flags = analysisFields.filter(([bit]) => index.analysis[i] & bit).map(([, name]) => name);
       if (options.json) {

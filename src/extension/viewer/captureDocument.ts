@@ -3,9 +3,9 @@
 import * as vscode from 'vscode';
 import { CaptureFile, followCaptureIndex, indexCaptureFile, type PacketIndex } from '../../capture/packetIndex';
 import type { DetailNode } from '../../capture/packet';
+import type { PacketPredicate } from '../../capture/packetFilter';
 import type { ConversationView, DetailView, RowView, TimeFormat } from '../../webview/packetViewer/protocol';
 
-export type PacketPredicate = (index: PacketIndex, i: number) => boolean;
 
 function fixed(seconds: number): string {
   return seconds.toFixed(6);
@@ -49,6 +49,11 @@ export class CaptureDocument implements vscode.CustomDocument {
   private frames(): CaptureFile {
     this.file ??= new CaptureFile(this.uri.fsPath);
     return this.file;
+  }
+
+  /** Random access to the frames (filters on detail fields decode through it). */
+  get captureFile(): CaptureFile {
+    return this.frames();
   }
 
   /** Packets shown: all, or those passing the filter (scanned up to the index's current count). */
@@ -163,7 +168,7 @@ export class CaptureDocument implements vscode.CustomDocument {
     const segments: { fromA: boolean; text: string }[] = [];
     const table = this.index.conversations;
     const addressA = table.endpointText(conversation, 0).replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-    for (let i = table.firstPacketOf(conversation); i <= table.lastPacketOf(conversation) && i < this.index.count; i++) {
+    for (let i = table.firstPacketOf(conversation); i < this.index.count; i++) {
       if (this.index.conversation[i] !== conversation) continue;
       const decoded = this.frames().details(this.index, i);
       const data = findNode(decoded.layers, 'data');

@@ -10,7 +10,7 @@ import type { SwarmStore } from '../../explorer/swarmStore';
 import { describeOwner, lookupAddress } from '../../swarm/snapshot';
 import type { HostToViewer, ViewerToHost } from '../../webview/packetViewer/protocol';
 import { CaptureDocument } from './captureDocument';
-import { compileDisplayFilter as compilePacketFilter } from '../../capture/displayFilter';
+import { packetPredicate } from '../../capture/packetFilter';
 
 export const VIEWER_TYPE = 'swarmDoctor.packetViewer';
 
@@ -68,7 +68,7 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
             post({ type: 'details', number: message.number, ...document.details(message.number) });
             break;
           case 'filter': {
-            const compiled = message.expression.trim() ? compilePacketFilter(message.expression) : { ok: true as const, predicate: undefined };
+            const compiled = packetPredicate(message.expression, document.captureFile);
             if (!compiled.ok) {
               post({ type: 'filterResult', expression: message.expression, ok: false, error: compiled.error, count: document.shownCount, generation: document.generation });
               break;
@@ -87,7 +87,7 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
             post({ type: 'conversations', list: document.conversations() });
             break;
           case 'follow':
-            post({ type: 'stream', conversation: message.conversation, title: document.index.conversations.summary(message.conversation).protocol + ' stream', segments: document.stream(message.conversation) });
+            post({ type: 'stream', conversation: message.conversation, title: `${document.index.conversations.protocolOf(message.conversation) === 6 ? 'TCP' : 'UDP'} stream`, segments: document.stream(message.conversation) });
             break;
           case 'export': {
             const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(document.uri.fsPath.replace(/\.(pcapng|pcap|cap)$/i, '') + '-filtered.pcapng'), filters: { 'Capture (pcapng)': ['pcapng'] } });
