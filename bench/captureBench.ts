@@ -1,9 +1,12 @@
 // Capture indexing on a generated 1,000,000-packet pcap (a TCP/UDP mix with retransmissions,
-// duplicate ACKs, resets and a VXLAN share, as a swarm node sees). Prints, side by side:
-// reading the file's bytes (the physical floor), our index (decode + TCP analysis +
-// conversations), tshark's field dump of the same file (run once), the ratios, bytes of index
-// per packet and the time to the first rows of the list. Targets: ours <= 2x the bare read,
-// tshark >= 100x ours, <= 48 bytes per packet, first rows within 0.5 s.
+// duplicate ACKs, resets and a VXLAN share, as a swarm node sees; 2,000 connections at a time,
+// interleaved packet by packet, which is harder on caches than real bursts). Prints, side by
+// side: reading the file's bytes (the physical floor; from the page cache, best of 3, and from
+// disk once), our index (decode + TCP analysis + conversations; best of 3 after the first, which
+// warms the JIT, and once from disk), tshark's field dump of the same file (run once), the
+// ratios, bytes of index per packet and the time to the first rows of the list. Targets: ours
+// <= 2x the bare read, tshark >= 100x ours, <= 48 bytes per packet, first rows within 0.5 s;
+// the read target is judged on the page-cache read, the strictest floor.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -252,6 +255,11 @@ function bareRead(file: string): number {
   return performance.now() - t0;
 }
 
+/** Drops the file's pages from the page cache (GNU dd's nocache), so the next read is from disk. */
+function evict(file: string): boolean {
+  return spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' }).status === 0;
+}
+
 function timeTshark(file: string): Promise<number | null> {
   const probe = spawnSync('tshark', ['--version'], { encoding: 'utf8' });
   if (probe.status !== 0) return Promise.resolve(null);
@@ -285,6 +293,16 @@ export async function captureBench(): Promise<boolean> {
     }
     const read = Math.min(...reads);
     const ours = Math.min(...indexes);
+    // The same from disk: the file's pages dropped from the cache before each.
+    let coldRead: number | undefined;
+    let coldIndex: number | undefined;
+    if (evict(file)) {
+      coldRead = bareRead(file);
+      evict(file);
+      t0 = performance.now();
+      await indexCaptureFile(file);
+      coldIndex = performance.now() - t0;
+    }
     index!.trim();
     const bytesPerPacket = index!.allocatedBytes / index!.count;
     const conversations = index!.conversations.count;
@@ -316,10 +334,10 @@ export async function captureBench(): Promise<boolean> {
     const bytesOk = bytesPerPacket <= 48;
     const firstOk = firstRows <= 500;
     const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-    console.log(`capture: bare read of the file ${ms(read)} (best of ${RUNS}: ${reads.map(ms).join(', ')})`);
-    console.log(`capture: our index (decode + TCP analysis + ${conversations.toLocaleString('en')} conversations) ${ms(ours)} (best of ${RUNS}: ${indexes.map(ms).join(', ')}); ${(ours * 1e6 / PACKETS).toFixed(0)} ns a packet`);
+    console.log(`capture: bare read of the file ${ms(read)} from the page cache (best of ${RUNS}: ${reads.map(ms).join(', ')})${coldRead === undefined ? '' : `; ${ms(coldRead)} from disk`}`);
+    console.log(`capture: our index (decode + TCP analysis + ${conversations.toLocaleString('en')} conversations) ${ms(ours)} (best of ${RUNS}: ${indexes.map(ms).join(', ')}; the first includes warming up the JIT); ${(ours * 1e6 / PACKETS).toFixed(0)} ns a packet${coldIndex === undefined ? '' : `; ${ms(coldIndex)} with the file read from disk`}`);
     console.log(`capture: tshark -T fields -e frame.number -e ip.src -e ip.dst -e tcp.flags: ${tshark === null ? 'tshark is not installed, not measured' : ms(tshark) + ' (one run)'}`);
-    console.log(`capture: ours / bare read = ${(ours / read).toFixed(2)} (target <= 2: ${verdict(readOk)})`);
+    console.log(`capture: ours / bare read = ${(ours / read).toFixed(2)} from the page cache (target <= 2: ${verdict(readOk)})${coldRead && coldIndex ? `; ${(coldIndex / coldRead).toFixed(2)} from disk` : ''}`);
     console.log(`capture: tshark / ours = ${tshark === null ? 'n/a' : (tshark / ours).toFixed(0)} (target >= 100: ${tshark === null ? 'not measured' : verdict(tsharkOk)})`);
     console.log(`capture: index ${INDEX_BYTES_PER_PACKET} bytes a packet (${bytesPerPacket.toFixed(1)} allocated after trim; ${conversations.toLocaleString('en')} conversations add ${(index!.conversations.allocatedBytes / PACKETS).toFixed(1)} more) (target <= 48: ${verdict(bytesOk)})`);
     console.log(`capture: first 50 rows decoded ${ms(firstRows)} after opening (target <= 500 ms: ${verdict(firstOk)})`);

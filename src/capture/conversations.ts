@@ -119,7 +119,10 @@ export class ConversationTable {
   private slots = new Int32Array(2048).fill(-1);
   private readonly cacheKeys = new Int32Array(CACHE_SIZE * STRIDE);
   private readonly cacheConversation = new Int32Array(CACHE_SIZE).fill(-1);
-  private readonly streamCounters = new Map<number, number>();
+  /** Next tcp.stream / udp.stream... number, by IP protocol. */
+  private readonly streamCounters = new Int32Array(256);
+  /** The TCP slot of the conversation the last find() or create() returned (-1: not TCP). */
+  foundTcpSlot = -1;
   /** Conversations created, published every 256 for the prefaulting helper thread. */
   private readonly progress = progressCounter();
 
@@ -190,7 +193,10 @@ export class ConversationTable {
     const cached = this.cacheConversation[entry];
     if (cached >= 0 && this.cacheKeys[entry * STRIDE + K_HASH] === h && this.cacheKeys[entry * STRIDE + K_VERSION_PROTOCOL] === versionProtocol) {
       const direction = ConversationTable.match(this.cacheKeys, entry * STRIDE, key);
-      if (direction >= 0) return cached * 2 + direction;
+      if (direction >= 0) {
+        this.foundTcpSlot = this.cacheKeys[entry * STRIDE + K_TCP_SLOT] - 1;
+        return cached * 2 + direction;
+      }
     }
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
@@ -201,13 +207,15 @@ export class ConversationTable {
       const direction = ConversationTable.match(this.records, c * STRIDE, key);
       if (direction >= 0) {
         this.remember(entry, c);
+        this.foundTcpSlot = this.records[c * STRIDE + K_TCP_SLOT] - 1;
         return c * 2 + direction;
       }
     }
   }
 
   private remember(entry: number, c: number): void {
-    this.cacheKeys.set(this.records.subarray(c * STRIDE, c * STRIDE + 12), entry * STRIDE);
+    // The whole record: the key, and the TCP slot a hit hands back.
+    this.cacheKeys.set(this.records.subarray(c * STRIDE, c * STRIDE + STRIDE), entry * STRIDE);
     this.cacheConversation[entry] = c;
   }
 
@@ -242,10 +250,9 @@ export class ConversationTable {
     }
     k[o + K_PORT_A] = key.srcPort;
     k[o + K_PORT_B] = key.dstPort;
-    const streamCount = this.streamCounters.get(key.protocol) ?? 0;
-    this.streamCounters.set(key.protocol, streamCount + 1);
-    k[o + K_STREAM] = streamCount;
-    if (key.protocol === 6) k[o + K_TCP_SLOT] = this.tcp.add() + 1;
+    k[o + K_STREAM] = this.streamCounters[key.protocol & 0xff]++;
+    this.foundTcpSlot = key.protocol === 6 ? this.tcp.add() : -1;
+    k[o + K_TCP_SLOT] = this.foundTcpSlot + 1;
     k[o + K_FIRST_PACKET] = packet;
     this.firstTimes[c] = time;
     // Grow the slots at half full, then point the flow's slot at this conversation.

@@ -837,10 +837,14 @@ export class PacketDecoder {
           break;
         case 5:
           if (d) {
-            const blocks: string[] = [];
-            for (let q = o + 2; q + 8 <= o + len; q += 8) blocks.push(`${u32(b, q)}-${u32(b, q + 8 - 4)}`);
-            info += blocks.map((block, i) => ` SLE=${block.split('-')[0]} SRE=${block.split('-')[1]}`.replace(/^/, i === 0 ? '' : '')).join('');
-            if (node) d.field(node, 'tcp.options.sack', `TCP Option - SACK ${blocks.join(' ')}`, o, len, blocks.join(' '));
+            // SACK blocks: left and right edges, in the other direction's sequence numbers
+            // (relative to its first, as Wireshark shows them, when the index knows it).
+            const tcp = d.quoting ? undefined : this.context?.tcp;
+            const base = tcp?.relative && tcp.reverseBaseSeq !== undefined ? tcp.reverseBaseSeq : 0;
+            const edges: [number, number][] = [];
+            for (let q = o + 2; q + 8 <= o + len; q += 8) edges.push([(u32(b, q) - base) >>> 0, (u32(b, q + 4) - base) >>> 0]);
+            for (const [left, right] of edges) info += ` SLE=${left} SRE=${right}`;
+            if (node) d.field(node, 'tcp.options.sack', `TCP Option - SACK ${edges.map(([l, r]) => `${l}-${r}`).join(' ')}`, o, len, edges.map(([l, r]) => `${l}-${r}`).join(' '));
           }
           break;
         case 8:

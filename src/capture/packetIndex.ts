@@ -201,11 +201,11 @@ export class PacketIndex implements FrameSink {
         if (protocol === 6) {
           const tcp = table.tcp;
           const flags = f.tcpFlags;
-          let t = table.tcpSlot(conversation);
+          let t = table.foundTcpSlot;
           const reuse = tcp.reuse(t, direction, flags, f.seq);
           if (reuse === Reuse.NEW_CONNECTION) {
             conversation = table.create(key, i, time);
-            t = table.tcpSlot(conversation);
+            t = table.foundTcpSlot;
             direction = 0;
             created = true;
           }

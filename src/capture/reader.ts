@@ -602,18 +602,19 @@ export interface FileReadOptions {
 }
 
 /**
- * Bytes per read. Small enough that the bytes a read just copied are still in the CPU's cache
- * when they are parsed (measured: 256 KiB reads parse 30% faster than 4 MiB ones).
+ * Bytes per read: small enough that what a read just copied is still in the CPU's cache when it
+ * is parsed, big enough that reading from disk goes at the disk's pace (measured here on 540 MB:
+ * 256 KiB reads are 3x slower from disk than 1 MiB ones; 4 MiB ones parse 10% slower).
  */
-const DEFAULT_CHUNK = 256 * 1024;
+const DEFAULT_CHUNK = 1024 * 1024;
 /** Room before each read for the tail of a record the previous chunk cut. */
 const CARRY_ROOM = MAX_CAPTURED_LENGTH + 64 * 1024;
 
 /**
- * Reads a whole capture file in chunks (never the whole file in one buffer), giving the event
- * loop a turn every `yieldMs` (default 50 ms) so a big file does not freeze its host. Reads are
- * synchronous between turns: from the page cache they are memory copies, which the thread pool
- * only slows down.
+ * Reads a whole capture file in chunks (never the whole file in one buffer). The next chunk is
+ * read (in the thread pool) while the current one is parsed, so a file coming from disk costs
+ * little more than one in the page cache; the event loop gets a turn every `yieldMs` (default
+ * 50 ms) so a big file does not freeze its host.
  */
 export async function readCaptureFile(path: string, sink: FrameSink, options: FileReadOptions = {}): Promise<CaptureReadResult> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
@@ -621,28 +622,44 @@ export async function readCaptureFile(path: string, sink: FrameSink, options: Fi
   const parser = new CaptureParser(sink);
   const fd = await new Promise<number>((resolve, reject) => fs.open(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
   try {
-    let buffer = Buffer.allocUnsafe(CARRY_ROOM + chunkSize);
-    let carried = 0;
+    // Two buffers: one being parsed, one being filled. Each keeps room in front for the tail of
+    // a record cut by the previous chunk.
+    const buffers = [Buffer.allocUnsafe(CARRY_ROOM + chunkSize), Buffer.allocUnsafe(CARRY_ROOM + chunkSize)];
     let filePosition = 0;
+    const readInto = (buffer: Buffer) =>
+      new Promise<number>((resolve, reject) => {
+        const at = filePosition;
+        filePosition += chunkSize;
+        fs.read(fd, buffer, CARRY_ROOM, chunkSize, at, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead)));
+      });
+    let current = 0;
+    let pending = readInto(buffers[0]);
+    let carry: Buffer = Buffer.alloc(0);
     let lastTurn = performance.now();
     for (;;) {
-      if (carried + chunkSize > buffer.length) {
-        const bigger = Buffer.allocUnsafe(carried + chunkSize);
-        buffer.copy(bigger, 0, 0, carried);
-        buffer = bigger;
+      const got = await pending;
+      const buffer = buffers[current];
+      // The next read goes into the other buffer while this one is parsed.
+      pending = got > 0 ? readInto(buffers[1 - current]) : Promise.resolve(0);
+      let data: Buffer = buffer;
+      let start = CARRY_ROOM - carry.length;
+      if (carry.length <= CARRY_ROOM) buffer.set(carry, start);
+      else {
+        // A record longer than the room (up to the 128 MiB of USB captures): join the slow way.
+        data = Buffer.concat([carry, buffer.subarray(CARRY_ROOM, CARRY_ROOM + got)]);
+        start = 0;
       }
-      const got = fs.readSync(fd, buffer, carried, chunkSize, filePosition);
-      filePosition += got;
-      const end = carried + got;
-      const used = parser.parse(buffer, 0, end);
+      const end = data === buffer ? CARRY_ROOM + got : data.length;
+      const used = parser.parse(data, start, end);
       if (parser.done) break;
-      const left = end - used;
+      const left = end - start - used;
       if (got === 0) {
         parser.finish(left);
         break;
       }
-      if (left > 0) buffer.copy(buffer, 0, used, end);
-      carried = left;
+      // Copied out: this buffer is refilled two reads from now.
+      carry = left > 0 ? Buffer.from(data.subarray(end - left, end)) : Buffer.alloc(0);
+      current = 1 - current;
       if (performance.now() - lastTurn >= yieldMs) {
         options.progress?.(parser.position, parser.packets);
         await new Promise((resolve) => setImmediate(resolve));
@@ -651,6 +668,7 @@ export async function readCaptureFile(path: string, sink: FrameSink, options: Fi
       }
     }
     options.progress?.(parser.position, parser.packets);
+    await pending.catch(() => 0);
   } finally {
     fs.closeSync(fd);
   }

@@ -91,11 +91,13 @@ function leSeq(a: number, b: number): boolean {
   return ((b - a) | 0) >= 0;
 }
 
-// State per TCP connection in two records: 24 int32 (each direction's sequence numbers,
-// window, counters and flags; then the connection's completeness, SYN counts, first FIN and
-// RST) and 8 doubles (times, payload bytes). Only TCP conversations get one, and a segment
-// touches just these two records.
-const INT_STRIDE = 24;
+// State per TCP connection: one record of 160 bytes, seen as 24 int32 (each direction's
+// sequence numbers, window, counters and flags; then the connection's completeness, SYN counts,
+// first FIN and RST) followed by 8 doubles (times, payload bytes). Only TCP conversations get
+// one, and a segment touches just this record.
+const INT_STRIDE = 40;
+/** The doubles of connection t start at t * DOUBLE_STRIDE + DOUBLES_AT in the Float64 view. */
+const DOUBLES_AT = 12;
 const DIRECTION_INTS = 9;
 // Per direction, at direction * DIRECTION_INTS (unsigned values stored with | 0).
 const BASE_SEQ = 0;
@@ -124,7 +126,8 @@ const RST_BEFORE_CLOSE = 1 << 11;
 const FIRST_FIN_FROM_B = 1 << 12;
 const FIRST_RST_FROM_B = 1 << 13;
 
-const DOUBLE_STRIDE = 8;
+/** INT_STRIDE int32 = this many doubles. */
+const DOUBLE_STRIDE = 20;
 const NEXT_SEQ_TIME = 0; // + direction
 const LAST_ACK_TIME = 2; // + direction
 /** Handshake round trip (SYN to first pure ACK) in ns; 0 when unknown, as in Wireshark. */
@@ -139,6 +142,10 @@ const HAS_LAST_ACK_TIME = 4;
 const SENT_PURE_ACK = 8;
 /** The window scale is kept plus two in bits 4-7: 0 unknown (no SYN seen), 1 none, else shift + 2. */
 const SCALE_SHIFT = 4;
+
+function doublesOf(t: number): number {
+  return t * DOUBLE_STRIDE + DOUBLES_AT;
+}
 
 function scaleOf(flags: number): number {
   return ((flags >> SCALE_SHIFT) & 0xf) - 2;
@@ -174,7 +181,7 @@ export class TcpAnalysisState {
   times: Float64Array<ArrayBufferLike> = new Float64Array(0);
 
   get allocatedBytes(): number {
-    return this.ints.byteLength + this.times.byteLength;
+    return this.ints.byteLength;
   }
 
   /** Connections added, published every 256 for the prefaulting helper thread. */
@@ -191,14 +198,13 @@ export class TcpAnalysisState {
   ensure(connections: number, shared = false): void {
     if (connections <= this.capacity) return;
     const capacity = Math.max(connections, this.capacity * 2, 1024);
-    const ints = shared ? new Int32Array(sharedBuffer(capacity * INT_STRIDE * 4)) : new Int32Array(capacity * INT_STRIDE);
+    const buffer = shared ? sharedBuffer(capacity * INT_STRIDE * 4) : new ArrayBuffer(capacity * INT_STRIDE * 4);
+    const ints = new Int32Array(buffer);
     ints.set(this.ints);
-    const times = shared ? new Float64Array(sharedBuffer(capacity * DOUBLE_STRIDE * 8)) : new Float64Array(capacity * DOUBLE_STRIDE);
-    times.set(this.times);
     this.ints = ints;
-    this.times = times;
+    this.times = new Float64Array(buffer);
     this.capacity = capacity;
-    if (shared) prefault(([ints.buffer, times.buffer] as ArrayBufferLike[]).filter((b): b is SharedArrayBuffer => b instanceof SharedArrayBuffer), [INT_STRIDE * 4, DOUBLE_STRIDE * 8], capacity, this.progress, 4096);
+    if (buffer instanceof SharedArrayBuffer) prefault([buffer], [INT_STRIDE * 4], capacity, this.progress, 4096);
   }
 
   hasBaseSeq(t: number, direction: number): boolean {
@@ -242,8 +248,8 @@ export class TcpAnalysisState {
     const d = this.times;
     const fwd = t * INT_STRIDE + direction * DIRECTION_INTS;
     const rev = t * INT_STRIDE + (1 - direction) * DIRECTION_INTS;
-    const fwdTime = t * DOUBLE_STRIDE + direction;
-    const revTime = t * DOUBLE_STRIDE + 1 - direction;
+    const fwdTime = doublesOf(t) + direction;
+    const revTime = doublesOf(t) + 1 - direction;
     let result = 0;
 
     // The first segment of each direction fixes its base (relative numbers start at 1
@@ -327,7 +333,7 @@ export class TcpAnalysisState {
       } else if (notAdvanced) {
         const sinceDupAck = revFlags & HAS_LAST_ACK_TIME ? time - d[revTime + LAST_ACK_TIME] : Infinity;
         const sinceHighest = fwdFlags & HAS_NEXT_SEQ_TIME ? time - d[fwdTime + NEXT_SEQ_TIME] : Infinity;
-        const rtt = d[t * DOUBLE_STRIDE + FIRST_RTT];
+        const rtt = d[doublesOf(t) + FIRST_RTT];
         const threshold = rtt === 0 ? DEFAULT_OUT_OF_ORDER_NS : rtt < 0 ? Infinity : rtt;
         const synFin = flags & (TH_SYN | TH_FIN) ? 1 : 0;
         if (n[rev + DUP_ACK_COUNT] >= 2 && revLastAck === seq && sinceDupAck >= 0 && sinceDupAck < FAST_RETRANSMISSION_NS) result |= Analysis.FAST_RETRANSMISSION;
@@ -370,10 +376,10 @@ export class TcpAnalysisState {
     const syn = flags & (TH_SYN | TH_ACK);
     if (syn === TH_SYN) {
       // Wireshark takes a zero timestamp for "no SYN seen".
-      d[t * DOUBLE_STRIDE + LAST_SYN_TIME] = time;
+      d[doublesOf(t) + LAST_SYN_TIME] = time;
       n[state] = timeIsZero ? n[state] & ~HAS_SYN_TIME : n[state] | HAS_SYN_TIME;
     } else if (syn === TH_ACK) {
-      if (n[state] & HAS_SYN_TIME && d[t * DOUBLE_STRIDE + FIRST_RTT] === 0) d[t * DOUBLE_STRIDE + FIRST_RTT] = time - d[t * DOUBLE_STRIDE + LAST_SYN_TIME];
+      if (n[state] & HAS_SYN_TIME && d[doublesOf(t) + FIRST_RTT] === 0) d[doublesOf(t) + FIRST_RTT] = time - d[doublesOf(t) + LAST_SYN_TIME];
       n[fwd + FLAGS] |= SENT_PURE_ACK;
     }
     if (windowScale >= 0) n[fwd + FLAGS] = withScale(n[fwd + FLAGS], windowScale);
@@ -410,7 +416,7 @@ export class TcpAnalysisState {
     } else if (flags & TH_ACK && segmentLength <= 0) bits |= Completeness.ACK;
     if (segmentLength > 0) {
       bits |= Completeness.DATA;
-      this.times[t * DOUBLE_STRIDE + PAYLOAD + direction] += segmentLength;
+      this.times[doublesOf(t) + PAYLOAD + direction] += segmentLength;
     }
     if (flags & TH_FIN) {
       bits |= Completeness.FIN;
@@ -452,7 +458,7 @@ export class TcpAnalysisState {
     return this.ints[t * INT_STRIDE + SYN_COUNTS] >>> 16;
   }
   payload(t: number, direction: number): number {
-    return this.times[t * DOUBLE_STRIDE + PAYLOAD + direction];
+    return this.times[doublesOf(t) + PAYLOAD + direction];
   }
   /** The first FIN's packet index and sending side, if any. */
   firstFin(t: number): { packet: number; side: number } | undefined {
@@ -474,7 +480,7 @@ export class TcpAnalysisState {
 
   /** The handshake round trip in seconds, when the capture had the handshake. */
   initialRtt(t: number): number | undefined {
-    const rtt = this.times[t * DOUBLE_STRIDE + FIRST_RTT];
+    const rtt = this.times[doublesOf(t) + FIRST_RTT];
     return rtt > 0 ? rtt / 1e9 : undefined;
   }
 }
