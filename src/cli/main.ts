@@ -2,7 +2,8 @@
 import { connectEngine } from '../engine/dockerodeEngine';
 import { describeEndpoint, resolveEndpoint } from '../engine/endpoint';
 import { asEngineError } from '../engine/errors';
-import { numberFlag, parseArgs, stringFlag, UsageError } from './args';
+import type { LocalNode } from '../netns/localTransport';
+import { numberFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from './args';
 import { DEFAULT_HELPER_IMAGE, DEFAULT_NETNS_FOLDER } from '../netns/format';
 import { runCapture } from './commands/capture';
 import { parseNodeEndpoints, runExec } from './commands/exec';
@@ -48,6 +49,18 @@ const VALUE_FLAGS = new Set(['host', 'context', 'timeout', 'ns', 'via', 'helper-
 const LIST_FLAGS = new Set(['node-endpoint']);
 const BOOLEAN_FLAGS = new Set(['json', 'help', 'verbose', 'conversations']);
 
+/** Where and how commands run on the nodes: flags first, then SWARM_DOCTOR_* variables, then defaults. */
+function runnerOptions(args: ParsedArgs, timeoutSeconds: number | undefined, signal: AbortSignal) {
+  return {
+    helperImage: stringFlag(args, 'helper-image') ?? process.env.SWARM_DOCTOR_HELPER_IMAGE ?? DEFAULT_HELPER_IMAGE,
+    netnsFolder: stringFlag(args, 'netns-folder') ?? process.env.SWARM_DOCTOR_NETNS_FOLDER ?? DEFAULT_NETNS_FOLDER,
+    nodeEndpoints: parseNodeEndpoints([process.env.SWARM_DOCTOR_NODE_ENDPOINTS ?? '', ...(args.lists.get('node-endpoint') ?? [])]),
+    localNodes: process.env.SWARM_DOCTOR_LOCAL_NODES ? (JSON.parse(process.env.SWARM_DOCTOR_LOCAL_NODES) as Record<string, LocalNode>) : {},
+    timeoutMs: (timeoutSeconds ?? 30) * 1000,
+    signal,
+  };
+}
+
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   let args;
   try {
@@ -89,12 +102,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
           argv: args.rest,
           ns: stringFlag(args, 'ns'),
           via: stringFlag(args, 'via'),
-          helperImage: stringFlag(args, 'helper-image') ?? process.env.SWARM_DOCTOR_HELPER_IMAGE ?? DEFAULT_HELPER_IMAGE,
-          netnsFolder: stringFlag(args, 'netns-folder') ?? process.env.SWARM_DOCTOR_NETNS_FOLDER ?? DEFAULT_NETNS_FOLDER,
-          nodeEndpoints: parseNodeEndpoints([process.env.SWARM_DOCTOR_NODE_ENDPOINTS ?? '', ...(args.lists.get('node-endpoint') ?? [])]),
-          localNodes: process.env.SWARM_DOCTOR_LOCAL_NODES ? JSON.parse(process.env.SWARM_DOCTOR_LOCAL_NODES) : {},
-          timeoutMs: (timeoutSeconds ?? 30) * 1000,
-          signal: abort.signal,
+          ...runnerOptions(args, timeoutSeconds, abort.signal),
           out,
           err,
         });
@@ -108,12 +116,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
           count: numberFlag(args, 'count'),
           durationSeconds: numberFlag(args, 'duration'),
           interface: stringFlag(args, 'interface'),
-          helperImage: stringFlag(args, 'helper-image') ?? process.env.SWARM_DOCTOR_HELPER_IMAGE ?? DEFAULT_HELPER_IMAGE,
-          netnsFolder: stringFlag(args, 'netns-folder') ?? process.env.SWARM_DOCTOR_NETNS_FOLDER ?? DEFAULT_NETNS_FOLDER,
-          nodeEndpoints: parseNodeEndpoints([process.env.SWARM_DOCTOR_NODE_ENDPOINTS ?? '', ...(args.lists.get('node-endpoint') ?? [])]),
-          localNodes: process.env.SWARM_DOCTOR_LOCAL_NODES ? JSON.parse(process.env.SWARM_DOCTOR_LOCAL_NODES) : {},
-          timeoutMs: (timeoutSeconds ?? 30) * 1000,
-          signal: abort.signal,
+          ...runnerOptions(args, timeoutSeconds, abort.signal),
           err,
         });
       default:

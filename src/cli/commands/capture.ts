@@ -2,7 +2,6 @@
 //                      [--duration S] [--interface IF] -o FILE
 import * as path from 'node:path';
 import type { EngineClient } from '../../engine/types';
-import type { LocalNode } from '../../netns/localTransport';
 import { NodeEngines } from '../../netns/nodeEngines';
 import { resolveTargets } from '../../netns/resolveTarget';
 import { CommandRunner, type TransportChoice } from '../../netns/runner';
@@ -11,8 +10,9 @@ import { removeLeftovers } from '../../netns/transports';
 import { CaptureSession } from '../../recorder/captureSession';
 import { fetchSwarm } from '../../swarm/fetchSnapshot';
 import { UsageError } from '../args';
+import type { RunnerCliOptions } from './exec';
 
-export interface CaptureCliOptions {
+export interface CaptureCliOptions extends RunnerCliOptions {
   name?: string;
   output?: string;
   ns?: string;
@@ -21,12 +21,6 @@ export interface CaptureCliOptions {
   count?: number;
   durationSeconds?: number;
   interface?: string;
-  helperImage: string;
-  netnsFolder: string;
-  nodeEndpoints: Record<string, string>;
-  localNodes: Record<string, LocalNode>;
-  timeoutMs: number;
-  signal: AbortSignal;
   err: NodeJS.WritableStream;
 }
 

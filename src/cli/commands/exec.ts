@@ -12,17 +12,21 @@ import { describeTarget, parseNamespaceOption } from '../../netns/target';
 import { fetchSwarm } from '../../swarm/fetchSnapshot';
 import { UsageError } from '../args';
 
-export interface ExecOptions {
-  name: string | undefined;
-  argv: string[];
-  ns?: string;
-  via?: string;
+/** How the CLI's commands reach the nodes (flags and SWARM_DOCTOR_* variables). */
+export interface RunnerCliOptions {
   helperImage: string;
   netnsFolder: string;
   nodeEndpoints: Record<string, string>;
   localNodes: Record<string, LocalNode>;
   timeoutMs: number;
   signal: AbortSignal;
+}
+
+export interface ExecOptions extends RunnerCliOptions {
+  name: string | undefined;
+  argv: string[];
+  ns?: string;
+  via?: string;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
