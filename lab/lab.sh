@@ -875,6 +875,8 @@ do_down() {
     return 1
   fi
   rm -rf --one-file-system "$RUN_ROOT" "$DATA_ROOT"
+  # `ip netns add` made /run/netns; an empty one is ours to remove (rmdir refuses a non-empty one).
+  rmdir /run/netns 2>/dev/null || true
   return 0
 }
 
