@@ -875,8 +875,12 @@ do_down() {
     return 1
   fi
   rm -rf --one-file-system "$RUN_ROOT" "$DATA_ROOT"
-  # `ip netns add` made /run/netns; an empty one is ours to remove (rmdir refuses a non-empty one).
-  rmdir /run/netns 2>/dev/null || true
+  # `ip netns add` made /run/netns (a shared bind mount of itself); once no namespace is left in
+  # it, it goes too. A /run/netns still holding others' namespaces is left alone.
+  if [ -d /run/netns ] && [ -z "$(ls -A /run/netns 2>/dev/null)" ]; then
+    for _ in 1 2 3 4 5; do mountpoint -q /run/netns && umount /run/netns 2>/dev/null || break; done
+    rmdir /run/netns 2>/dev/null || true
+  fi
   return 0
 }
 
