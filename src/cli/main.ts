@@ -14,7 +14,7 @@ const USAGE = `Usage: swarm-doctor <command> [options]
 
 Commands:
   ls nodes|services|tasks|networks   List the swarm's objects as a table (or --json)
-  exec <task|node|service> [--ns sandbox|host|ingress|lb:NET|overlay:NET] [--via auto|direct|manager] -- <command...>
+  exec <task|node|service> [--ns sandbox|host|ingress|lb:NET|overlay:NET] [--via auto|direct|manager|local] -- <command...>
                                      Run a command in that network namespace, on whichever node it is;
                                      a service runs it in every running task. Exit status: the command's.
   capture <task|node> [--ns ...] [--via ...] [--filter EXPR] [--count N] [--duration S] [--interface IF] -o FILE

@@ -2,15 +2,11 @@
 //                      [--duration S] [--interface IF] -o FILE
 import * as path from 'node:path';
 import type { EngineClient } from '../../engine/types';
-import { NodeEngines } from '../../netns/nodeEngines';
-import { resolveTargets } from '../../netns/resolveTarget';
-import { CommandRunner, type TransportChoice } from '../../netns/runner';
-import { describeTarget, parseNamespaceOption } from '../../netns/target';
-import { removeLeftovers } from '../../netns/transports';
+import type { TransportChoice } from '../../netns/runner';
+import { describeTarget } from '../../netns/target';
 import { CaptureSession } from '../../recorder/captureSession';
-import { fetchSwarm } from '../../swarm/fetchSnapshot';
 import { UsageError } from '../args';
-import type { RunnerCliOptions } from './exec';
+import { openRunner, type RunnerCliOptions } from './exec';
 
 export interface CaptureCliOptions extends RunnerCliOptions {
   name?: string;
@@ -27,19 +23,9 @@ export interface CaptureCliOptions extends RunnerCliOptions {
 export async function runCapture(manager: EngineClient, options: CaptureCliOptions): Promise<number> {
   if (!options.name) throw new UsageError('capture needs a task or node name');
   if (!options.output) throw new UsageError('capture needs -o FILE');
-  let choice;
+  const { targets, engines, runner } = await openRunner(manager, options.name, options);
   try {
-    choice = options.ns ? parseNamespaceOption(options.ns) : undefined;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { summary, snapshot } = await fetchSwarm(manager, { signal: options.signal });
-  const targets = resolveTargets(snapshot, options.name, choice);
-  if (targets.length !== 1) throw new UsageError(`"${options.name}" names ${targets.length} tasks: name one task (e.g. ${options.name}.1) or a node`);
-  const engines = new NodeEngines({ manager, managerNodeId: summary.swarm.nodeId, endpoints: options.nodeEndpoints, timeoutMs: options.timeoutMs });
-  const runner = new CommandRunner(engines, { via: (options.via ?? 'auto') as TransportChoice, helperImage: options.helperImage, netnsFolder: options.netnsFolder, timeoutMs: options.timeoutMs, localNodes: options.localNodes });
-  try {
-    await removeLeftovers([...new Set([manager, ...targets.map((t) => engines.engineFor(t.node)).filter((e) => e !== undefined)])]);
+    if (targets.length !== 1) throw new UsageError(`"${options.name}" names ${targets.length} tasks: name one task (e.g. ${options.name}.1) or a node`);
     const output = path.resolve(options.output);
     const session = new CaptureSession(runner, {
       target: targets[0],

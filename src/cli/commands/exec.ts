@@ -8,7 +8,7 @@ import { NodeEngines } from '../../netns/nodeEngines';
 import { removeLeftovers } from '../../netns/transports';
 import { resolveTargets } from '../../netns/resolveTarget';
 import { CommandRunner, type TransportChoice } from '../../netns/runner';
-import { describeTarget, parseNamespaceOption } from '../../netns/target';
+import { describeTarget, parseNamespaceOption, type Target } from '../../netns/target';
 import { fetchSwarm } from '../../swarm/fetchSnapshot';
 import { UsageError } from '../args';
 
@@ -33,9 +33,11 @@ export interface ExecOptions extends RunnerCliOptions {
 
 const VIA = new Set(['auto', 'direct', 'manager', 'local']);
 
-export async function runExec(manager: EngineClient, options: ExecOptions): Promise<number> {
-  if (!options.name) throw new UsageError('exec needs a task, node or service name');
-  if (!options.argv.length) throw new UsageError('exec needs a command after --, e.g. `-- iptables -S`');
+/**
+ * What exec and capture share: the named targets, a runner for them, and, first of all, the removal
+ * of helpers a crashed earlier run left behind (its process is gone).
+ */
+export async function openRunner(manager: EngineClient, name: string, options: RunnerCliOptions & { ns?: string; via?: string }): Promise<{ targets: Target[]; engines: NodeEngines; runner: CommandRunner }> {
   if (options.via && !VIA.has(options.via)) throw new UsageError(`--via must be auto, direct, manager or local, not "${options.via}"`);
   let choice;
   try {
@@ -44,12 +46,23 @@ export async function runExec(manager: EngineClient, options: ExecOptions): Prom
     throw new UsageError((error as Error).message);
   }
   const { summary, snapshot } = await fetchSwarm(manager, { signal: options.signal });
-  const targets = resolveTargets(snapshot, options.name, choice);
+  const targets = resolveTargets(snapshot, name, choice);
   const engines = new NodeEngines({ manager, managerNodeId: summary.swarm.nodeId, endpoints: options.nodeEndpoints, timeoutMs: options.timeoutMs });
   const runner = new CommandRunner(engines, { via: (options.via ?? 'auto') as TransportChoice, helperImage: options.helperImage, netnsFolder: options.netnsFolder, timeoutMs: options.timeoutMs, localNodes: options.localNodes });
+  try {
+    await removeLeftovers([...new Set([manager, ...targets.map((t) => engines.engineFor(t.node)).filter((e) => e !== undefined)])]);
+  } catch (error) {
+    engines.dispose();
+    throw error;
+  }
+  return { targets, engines, runner };
+}
+
+export async function runExec(manager: EngineClient, options: ExecOptions): Promise<number> {
+  if (!options.name) throw new UsageError('exec needs a task, node or service name');
+  if (!options.argv.length) throw new UsageError('exec needs a command after --, e.g. `-- iptables -S`');
+  const { targets, engines, runner } = await openRunner(manager, options.name, options);
   const command = freeCommand(options.argv);
-  // Helpers a crashed earlier run left behind (its process is gone) are removed first.
-  await removeLeftovers([...new Set([manager, ...targets.map((t) => engines.engineFor(t.node)).filter((e) => e !== undefined)])]);
   try {
     if (targets.length === 1) {
       const result = await runner.run({ target: targets[0], command, signal: options.signal });
