@@ -411,17 +411,7 @@ export class PacketDecoder {
       f.tunnelDstPort = f.dstPort;
       f.marks |= Mark.TUNNELED;
     }
-    f.ipVersion = 0;
-    f.ipProtocol = -1;
-    f.srcPort = -1;
-    f.dstPort = -1;
-    f.tcpFlags = 0;
-    f.segmentLength = -1;
-    f.icmpType = -1;
-    f.icmpCode = -1;
-    f.mss = -1;
-    f.windowScale = -1;
-    f.sackPermitted = false;
+    f.forgetTransport();
     return true;
   }
 

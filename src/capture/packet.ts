@@ -139,30 +139,35 @@ export class PacketFacts {
   linkInterface = -1;
   vlanId = -1;
 
+  /** Forgets the IP and transport facts: at each new frame, and inside a tunnel for its inner header. */
+  forgetTransport(): void {
+    this.ipVersion = 0;
+    this.ipProtocol = -1;
+    this.srcPort = -1;
+    this.dstPort = -1;
+    this.tcpFlags = 0;
+    this.segmentLength = -1;
+    this.icmpType = -1;
+    this.icmpCode = -1;
+    this.mss = -1;
+    this.windowScale = -1;
+    this.sackPermitted = false;
+  }
+
   reset(linkType: number): void {
     this.linkType = linkType;
     this.protocol = Protocol.OTHER;
     this.layers = 0;
     this.marks = 0;
-    this.ipVersion = 0;
-    this.ipProtocol = -1;
+    this.forgetTransport();
     this.ipLength = 0;
     this.ttl = 0;
-    this.srcPort = -1;
-    this.dstPort = -1;
-    this.tcpFlags = 0;
     this.seq = 0;
     this.ack = 0;
     this.window = 0;
     this.tcpHeaderLength = 0;
-    this.segmentLength = -1;
-    this.mss = -1;
-    this.windowScale = -1;
-    this.sackPermitted = false;
     this.udpLength = 0;
     this.udpBroken = false;
-    this.icmpType = -1;
-    this.icmpCode = -1;
     this.quotedVersion = 0;
     this.quotedProtocol = -1;
     this.quotedSrcPort = -1;

@@ -1,11 +1,11 @@
 // The same command's output from several places, side by side, lines that differ marked.
 // The table is rendered here; the webview script only sends option changes and re-run requests.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { NetCommand } from '../../netns/command';
 import { compareOutputs } from '../../netns/compare';
 import type { CommandResult, CommandRunner } from '../../netns/runner';
 import { describeTarget, type Target } from '../../netns/target';
+import { webviewPage } from '../webviewPage';
 import type { CompareToHost } from './messages';
 
 interface Column {
@@ -95,22 +95,13 @@ export class ComparePanels implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview, media: vscode.Uri, command: NetCommand, columns: Column[], state: { ignoreNumbers: boolean; onlyDifferences: boolean }): string {
-    const nonce = randomBytes(16).toString('base64');
     const { html, differing, total } = renderCompareTable(columns, state);
-    const css = webview.asWebviewUri(vscode.Uri.joinPath(media, 'compare.css'));
-    const js = webview.asWebviewUri(vscode.Uri.joinPath(media, 'compare.js'));
     const where = columns.map((c) => describeTarget(c.target)).join(' · ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${css}">
-<title>${escapeHtml(command.title)}</title>
-</head>
-<body>
-<header>
+    return webviewPage(webview, {
+      title: escapeHtml(command.title),
+      style: vscode.Uri.joinPath(media, 'compare.css'),
+      script: vscode.Uri.joinPath(media, 'compare.js'),
+      body: `<header>
   <h1>${escapeHtml(command.title)}</h1>
   <p class="summary">${differing === 0 ? 'Identical everywhere' : `${differing} of ${total} lines differ`} <span class="where">${escapeHtml(where)}</span></p>
   <div class="controls">
@@ -119,10 +110,8 @@ export class ComparePanels implements vscode.Disposable {
     <button id="rerun" type="button">Re-run</button>
   </div>
 </header>
-<main>${html}</main>
-<script nonce="${nonce}" src="${js}"></script>
-</body>
-</html>`;
+<main>${html}</main>`,
+    });
   }
 
   dispose(): void {

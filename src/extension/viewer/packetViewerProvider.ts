@@ -1,7 +1,6 @@
 // The packet viewer: a read-only custom editor for .pcap/.pcapng files and for captures still
 // being written. Strict CSP with a nonce; scripts and styles only from dist/webview and media/viewer.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { exportPackets } from '../../capture/pcapWriter';
 import { CaptureFile } from '../../capture/packetIndex';
@@ -9,6 +8,7 @@ import type { CaptureManager } from '../../recorder/captureManager';
 import type { SwarmStore } from '../../explorer/swarmStore';
 import { describeOwner, lookupAddress } from '../../swarm/snapshot';
 import type { HostToViewer, ViewerToHost } from '../../webview/packetViewer/protocol';
+import { webviewPage } from '../webviewPage';
 import { CaptureDocument } from './captureDocument';
 import { packetPredicate } from '../../capture/packetFilter';
 
@@ -119,22 +119,12 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'packetViewer.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'viewer', 'viewer.css'));
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Packet viewer</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" type="module" src="${script}"></script>
-</body>
-</html>`;
+    return webviewPage(webview, {
+      title: 'Packet viewer',
+      style: vscode.Uri.joinPath(this.extensionUri, 'media', 'viewer', 'viewer.css'),
+      script: vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'packetViewer.js'),
+      module: true,
+      body: '<div id="app"></div>',
+    });
   }
 }
