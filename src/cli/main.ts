@@ -6,6 +6,7 @@ import type { LocalNode } from '../netns/localTransport';
 import { numberFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from './args';
 import { DEFAULT_HELPER_IMAGE, DEFAULT_NETNS_FOLDER } from '../netns/format';
 import { runCapture } from './commands/capture';
+import { runCheck, runDiagnose, runMatrixCommand } from './commands/doctor';
 import { parseNodeEndpoints, runExec } from './commands/exec';
 import { runLs } from './commands/ls';
 import { runPcap } from './commands/pcap';
@@ -20,6 +21,19 @@ Commands:
   capture <task|node> [--ns ...] [--via ...] [--filter EXPR] [--count N] [--duration S] [--interface IF] -o FILE
                                      Capture packets there with tcpdump into FILE (pcap), written as they
                                      arrive; Ctrl-C stops and keeps every complete packet.
+  check [--service NAME]... [--quick] [--json] [--verbose]
+                                     Run the network checks: membership, gossip/manager/data-path ports and
+                                     MTU between nodes, network state agreement, VXLAN tables, IPVS, and a
+                                     connectivity matrix per service with a TCP port, failures explained
+                                     (firewall rules and counters). Exit status 1 when a finding is an error.
+  matrix [--service NAME] [--port N]... [--client SERVICE] [--network NET] [--json]
+                                     Probe from a task on every node to every task (and name, VIP) of the
+                                     service: connected / refused (RST, from whom) / timed out / unreachable /
+                                     name lookup failed. Exit status 1 when a cell fails.
+  diagnose CLIENT SERVER --port N [-o DIR] [--json]
+                                     Probe from the client task while capturing at both ends, compare the
+                                     firewall counters before and after, and say where the SYN went and who
+                                     answered. Captures are kept in DIR.
   pcap FILE [--filter EXPR] [--json] [--conversations]
                                      Decode a capture: one line (or JSON object) per packet with its TCP
                                      analysis flags, or the conversations with their verdicts. No engine needed.
@@ -45,9 +59,17 @@ Other options:
   -h, --help         this help
 `;
 
-const VALUE_FLAGS = new Set(['host', 'context', 'timeout', 'ns', 'via', 'helper-image', 'netns-folder', 'filter', 'count', 'duration', 'interface', 'output']);
-const LIST_FLAGS = new Set(['node-endpoint']);
-const BOOLEAN_FLAGS = new Set(['json', 'help', 'verbose', 'conversations']);
+const VALUE_FLAGS = new Set(['host', 'context', 'timeout', 'ns', 'via', 'helper-image', 'netns-folder', 'filter', 'count', 'duration', 'interface', 'output', 'client', 'network']);
+const LIST_FLAGS = new Set(['node-endpoint', 'service', 'port']);
+const BOOLEAN_FLAGS = new Set(['json', 'help', 'verbose', 'conversations', 'quick']);
+
+function portList(args: ParsedArgs): number[] {
+  return (args.lists.get('port') ?? []).flatMap((v) => v.split(',')).map((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--port must be a TCP port, not "${v}"`);
+    return n;
+  });
+}
 
 /** Where and how commands run on the nodes: flags first, then SWARM_DOCTOR_* variables, then defaults. */
 function runnerOptions(args: ParsedArgs, timeoutSeconds: number | undefined, signal: AbortSignal) {
@@ -119,6 +141,20 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
           ...runnerOptions(args, timeoutSeconds, abort.signal),
           err,
         });
+      case 'check':
+      case 'matrix':
+      case 'diagnose': {
+        const doctor = { via: stringFlag(args, 'via'), json: args.flags.has('json'), verbose: args.flags.has('verbose'), ...runnerOptions(args, timeoutSeconds, abort.signal), out, err };
+        const services = args.lists.get('service') ?? [];
+        if (command === 'check') return await runCheck(client, { ...doctor, services, quick: args.flags.has('quick') });
+        if (command === 'matrix') {
+          if (services.length > 1) throw new UsageError('matrix takes one --service');
+          return await runMatrixCommand(client, { ...doctor, service: services[0], ports: portList(args), client: stringFlag(args, 'client'), network: stringFlag(args, 'network') });
+        }
+        const ports = portList(args);
+        if (ports.length !== 1) throw new UsageError('diagnose needs one --port');
+        return await runDiagnose(client, { ...doctor, client: positionals[0], server: positionals[1], port: ports[0], output: stringFlag(args, 'output') });
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -383,7 +383,7 @@ export class DockerodeEngine implements EngineClient {
       return { exitCode: waited.StatusCode, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) };
     } catch (error) {
       const e = translateError(error, this.endpoint, { timedOut: deadline.aborted && !options.signal?.aborted, timeoutMs: options.timeoutMs, what });
-      if (e.kind === 'timeout' && deadline.aborted) throw new EngineError('timeout', `${spec.argv[0]} did not finish within ${seconds(options.timeoutMs)} s on the engine at ${describeEndpoint(this.endpoint)}; the helper container was removed.`, 'Is the node up? A command that waits for traffic needs a longer timeout.');
+      if ((e.kind === 'timeout' || e.kind === 'cancelled') && deadline.aborted && !options.signal?.aborted) throw new EngineError('timeout', `${spec.argv[0]} did not finish within ${seconds(options.timeoutMs)} s on the engine at ${describeEndpoint(this.endpoint)}; the helper container was removed.`, 'Is the node up? A command that waits for traffic needs a longer timeout.');
       throw e;
     } finally {
       if (id) {
@@ -463,7 +463,7 @@ export class DockerodeEngine implements EngineClient {
       return { exitCode, stdout, stderr, taskId: String(task.ID) };
     } catch (error) {
       const e = translateError(error, this.endpoint, { timedOut: deadline.aborted && !options.signal?.aborted, timeoutMs: options.timeoutMs, what });
-      if (e.kind === 'timeout' && deadline.aborted) throw new EngineError('timeout', `The job running ${spec.argv[0]} on node ${spec.nodeId.slice(0, 12)} did not finish within ${seconds(options.timeoutMs)} s; the job was removed.`, 'Is the node up (docker node ls)? A node that is down cannot run the job.');
+      if ((e.kind === 'timeout' || e.kind === 'cancelled') && deadline.aborted && !options.signal?.aborted) throw new EngineError('timeout', `The job running ${spec.argv[0]} on node ${spec.nodeId.slice(0, 12)} did not finish within ${seconds(options.timeoutMs)} s; the job was removed.`, 'Is the node up (docker node ls)? A node that is down cannot run the job.');
       throw e;
     } finally {
       if (serviceId) {

@@ -57,6 +57,20 @@ export function parseIptablesSections<T>(stdout: string, parse: (text: string) =
   return sections;
 }
 
+/**
+ * `iptables -t TABLE -nvxL --line-numbers` in both backends, exact counters (-x): what the doctor
+ * compares before and after a probe.
+ */
+export function iptablesCountersCommand(table: IptablesTable): NetCommand<IptablesBackendOutput<IptablesList>[]> {
+  return {
+    id: `iptables-${table}-counters`,
+    title: `iptables -t ${table} -nvxL --line-numbers`,
+    argv: ['sh', '-c', IPTABLES_BOTH, 'iptables', table, '-nvxL', '--line-numbers'],
+    capabilities: NET_CAPABILITIES,
+    parse: (stdout) => parseIptablesSections(stdout, (text) => parseIptablesList(text, { table })),
+  };
+}
+
 function iptables(table: IptablesTable, mode: '-nvL'): NetCommand<IptablesBackendOutput<IptablesList>[]>;
 function iptables(table: IptablesTable, mode: '-S'): NetCommand<IptablesBackendOutput<IptablesSave>[]>;
 function iptables(table: IptablesTable, mode: '-nvL' | '-S'): NetCommand<IptablesBackendOutput<IptablesList | IptablesSave>[]> {

@@ -34,6 +34,8 @@ async function namespacePath(target: Target, local: LocalNode, nodeEngine: Engin
   switch (target.ns) {
     case 'host':
       return local.hostNetns;
+    case 'attached':
+      throw new EngineError('config', 'A probe task attached to a network can only be created through the manager.', 'Use the manager transport.');
     case 'sandbox': {
       if (!nodeEngine) throw new EngineError('config', `The local transport needs ${target.node.hostname}'s own engine to find the task's namespace.`, 'Set swarmDoctor.nodeEndpoints for it.');
       const container = (await nodeEngine.inspectRaw('container', target.task.containerId, { signal })) as { NetworkSettings?: { SandboxKey?: string } };

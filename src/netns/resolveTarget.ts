@@ -25,6 +25,8 @@ function onNode(snapshot: SwarmSnapshot, node: NodeRecord, choice: NamespaceChoi
     case 'lb':
     case 'overlay':
       return networkTarget(choice.ns, node, findNetwork(snapshot, choice.network ?? ''));
+    case 'attached':
+      throw new Error('A probe task is created by the doctor, not named on the command line.');
     case 'sandbox':
       throw new Error(`A node has no sandbox of its own: name a task, or use --ns host|ingress|lb:NET|overlay:NET.`);
   }

@@ -69,6 +69,8 @@ export class CommandRunner {
       if (!(await this.localNode(target))) throw new EngineError('config', `This machine is not ${target.node.hostname}, so the local transport cannot reach it.`, 'Use direct or manager, or configure swarmDoctor.localNodes when this machine sees the node\'s namespaces.');
       return 'local';
     }
+    // Only the manager can create a task on a network; nothing else can stand in for it.
+    if (target.ns === 'attached') return 'manager';
     if (via !== 'auto') return via;
     if (await this.localNode(target)) return 'local';
     const engine = this.engines.engineFor(target.node);

@@ -26,7 +26,12 @@ export type Target =
   /** The load balancer namespace of an overlay network (VIP services). */
   | { ns: 'lb'; node: TargetNode; network: { id: string; name: string } }
   /** The overlay namespace of a network: its bridge and the vxlan0 device with the FDB. */
-  | { ns: 'overlay'; node: TargetNode; network: { id: string; name: string } };
+  | { ns: 'overlay'; node: TargetNode; network: { id: string; name: string } }
+  /**
+   * A short-lived task of ours, pinned to the node and attached to the network: for probing from a
+   * node where no task of the network runs. Only the manager can create it.
+   */
+  | { ns: 'attached'; node: TargetNode; network: { id: string; name: string } };
 
 export type NamespaceKind = Target['ns'];
 
@@ -64,6 +69,8 @@ export function describeTarget(target: Target): string {
       return `${target.node.hostname} / lb_${target.network.name}`;
     case 'overlay':
       return `${target.node.hostname} / overlay ${target.network.name}`;
+    case 'attached':
+      return `${target.node.hostname} / probe task on ${target.network.name}`;
   }
 }
 

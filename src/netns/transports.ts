@@ -63,6 +63,8 @@ export async function runDirect(engine: EngineClient, target: Target, command: N
   switch (target.ns) {
     case 'sandbox':
       return { how: `${how}, --net container:${target.task.containerId.slice(0, 12)}`, ...(await engine.runContainer({ image: settings.helperImage, argv: command.argv, networkMode: `container:${target.task.containerId}`, capAdd, labels, name }, options)) };
+    case 'attached':
+      throw new EngineError('config', 'A probe task attached to a network can only be created through the manager.', 'Use the manager transport.');
     case 'host':
       return { how: `${how}, --net host`, ...(await engine.runContainer({ image: settings.helperImage, argv: command.argv, networkMode: 'host', capAdd, labels, name }, options)) };
     default: {
@@ -98,10 +100,15 @@ export async function runThroughManager(manager: EngineClient, target: Target, c
       network = 'host';
       mounts = [];
       break;
+    case 'attached':
+      argv = command.argv;
+      network = target.network.id;
+      mounts = [];
+      break;
     default:
       argv = ['nsenter', `--net=${swarmNamespacePath(settings, target)}`, '--', ...command.argv];
   }
-  const result = await manager.runNodeJob({ image: settings.helperImage, argv, nodeId: target.node.id, capAdd: target.ns === 'host' ? [...new Set(command.capabilities)] : capAdd, mounts, network, labels, name }, options);
+  const result = await manager.runNodeJob({ image: settings.helperImage, argv, nodeId: target.node.id, capAdd: target.ns === 'host' || target.ns === 'attached' ? [...new Set(command.capabilities)] : capAdd, mounts, network, labels, name }, options);
   return { how, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -8,7 +8,7 @@ import { NodeEngines } from '../../netns/nodeEngines';
 import { removeLeftovers } from '../../netns/transports';
 import { resolveTargets } from '../../netns/resolveTarget';
 import { CommandRunner, type TransportChoice } from '../../netns/runner';
-import { describeTarget, parseNamespaceOption, type Target } from '../../netns/target';
+import { describeTarget, parseNamespaceOption, type Target, type TargetNode } from '../../netns/target';
 import { fetchSwarm } from '../../swarm/fetchSnapshot';
 import { UsageError } from '../args';
 
@@ -38,7 +38,6 @@ const VIA = new Set(['auto', 'direct', 'manager', 'local']);
  * of helpers a crashed earlier run left behind (its process is gone).
  */
 export async function openRunner(manager: EngineClient, name: string, options: RunnerCliOptions & { ns?: string; via?: string }): Promise<{ targets: Target[]; engines: NodeEngines; runner: CommandRunner }> {
-  if (options.via && !VIA.has(options.via)) throw new UsageError(`--via must be auto, direct, manager or local, not "${options.via}"`);
   let choice;
   try {
     choice = options.ns ? parseNamespaceOption(options.ns) : undefined;
@@ -47,15 +46,22 @@ export async function openRunner(manager: EngineClient, name: string, options: R
   }
   const { summary, snapshot } = await fetchSwarm(manager, { signal: options.signal });
   const targets = resolveTargets(snapshot, name, choice);
-  const engines = new NodeEngines({ manager, managerNodeId: summary.swarm.nodeId, endpoints: options.nodeEndpoints, timeoutMs: options.timeoutMs });
+  const { engines, runner } = await createRunner(manager, summary.swarm.nodeId, targets.map((t) => t.node), options);
+  return { targets, engines, runner };
+}
+
+/** A runner for the given nodes, after removing the helpers a crashed earlier run left on them. */
+export async function createRunner(manager: EngineClient, managerNodeId: string | undefined, nodes: TargetNode[], options: RunnerCliOptions & { via?: string }): Promise<{ engines: NodeEngines; runner: CommandRunner }> {
+  if (options.via && !VIA.has(options.via)) throw new UsageError(`--via must be auto, direct, manager or local, not "${options.via}"`);
+  const engines = new NodeEngines({ manager, managerNodeId, endpoints: options.nodeEndpoints, timeoutMs: options.timeoutMs });
   const runner = new CommandRunner(engines, { via: (options.via ?? 'auto') as TransportChoice, helperImage: options.helperImage, netnsFolder: options.netnsFolder, timeoutMs: options.timeoutMs, localNodes: options.localNodes });
   try {
-    await removeLeftovers([...new Set([manager, ...targets.map((t) => engines.engineFor(t.node)).filter((e) => e !== undefined)])]);
+    await removeLeftovers([...new Set([manager, ...nodes.map((n) => engines.engineFor(n)).filter((e) => e !== undefined)])]);
   } catch (error) {
     engines.dispose();
     throw error;
   }
-  return { targets, engines, runner };
+  return { engines, runner };
 }
 
 export async function runExec(manager: EngineClient, options: ExecOptions): Promise<number> {
