@@ -50,7 +50,10 @@ export async function readFirewall(runner: CommandRunner, target: Target, signal
  */
 export function blockingRules(reading: FirewallReading, flow: Flow, chains: readonly string[]): FirewallRule[] {
   const builtIn = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
-  const candidates = reading.rules.filter((r) => chains.includes(r.chain) || !builtIn.has(r.chain));
+  // A rule bound to an interface (docker's bridge isolation, say) is about other traffic: we do not
+  // know the flow's interface here, so such rules are not counted as blocking it.
+  const anyInterface = (r: IptablesListRule) => (!r.inInterface || r.inInterface.negated || r.inInterface.value === '*') && (!r.outInterface || r.outInterface.negated || r.outInterface.value === '*');
+  const candidates = reading.rules.filter((r) => (chains.includes(r.chain) || !builtIn.has(r.chain)) && anyInterface(r));
   return rulesMatchingFlow(candidates, flow).map((rule) => ({
     backend: rule.backend,
     chain: rule.chain,

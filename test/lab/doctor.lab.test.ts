@@ -1,0 +1,156 @@
+// The doctor on the lab: each fault scenario is injected, `swarm-doctor check` (and matrix,
+// diagnose) must name the right node(s) and cause; the fault is removed and the finding must go.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { formatCheckReport, formatDiagnosis } from '../../src/doctor/format';
+import type { Finding } from '../../src/doctor/findings';
+import type { Matrix } from '../../src/doctor/matrix';
+import type { CheckReport, Diagnosis } from '../../src/doctor/report';
+import { fetchSwarm } from '../../src/swarm/fetchSnapshot';
+import { eventually, lab, labConverged, labInfo, labNode, labNodeEndpoints, managerEngine, REPO_ROOT } from '../support/lab';
+import { runCli } from '../support/runCli';
+
+const FAULTS = path.join(REPO_ROOT, 'lab', 'faults.sh');
+const fault = (name: string, state: 'on' | 'off') => execFileSync('bash', [FAULTS, name, state], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+
+function connection(): string[] {
+  const endpoints = Object.entries(labNodeEndpoints()).map(([node, url]) => `${node}=${url}`).join(',');
+  return ['--host', `unix://${labNode('swarm00').socket}`, '--helper-image', labInfo().toolsImage, '--node-endpoint', endpoints];
+}
+
+async function check(): Promise<{ code: number; report: CheckReport }> {
+  const { code, out, err } = await runCli(['check', '--json', ...connection()]);
+  assert.ok(out.trim().startsWith('{'), `check printed JSON (stderr: ${err})`);
+  const report = JSON.parse(out) as CheckReport;
+  // The report as a user reads it, in the test log.
+  console.log(formatCheckReport(report).split('\n').filter((l) => !/^\s*$/.test(l)).slice(0, 40).join('\n'));
+  return { code, report };
+}
+
+const errors = (report: CheckReport, check?: string): Finding[] => report.findings.filter((f) => f.severity === 'error' && (!check || f.check === check));
+
+describe('doctor fault scenarios on the lab', () => {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-doctor-lab-'));
+  let nodeStopped = false;
+  before(async () => {
+    for (const f of ['incident', 'vxlan-drop', 'mtu']) fault(f, 'off');
+    await labConverged();
+  });
+  after(async () => {
+    for (const f of ['incident', 'vxlan-drop', 'mtu']) fault(f, 'off');
+    if (nodeStopped) lab('start-node', 'swarm01');
+    await labConverged();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('a healthy lab: check finds no error and exits 0', async () => {
+    const { code, report } = await check();
+    assert.deepEqual(errors(report).map((f) => f.title), []);
+    assert.equal(code, 0);
+    assert.ok(report.findings.some((f) => f.check === 'node-paths' && f.severity === 'ok'), 'ports between nodes were tested');
+    assert.ok(report.findings.some((f) => f.check === 'vxlan' && f.severity === 'ok'), 'VXLAN tables were compared');
+    assert.ok(report.findings.some((f) => f.check === 'load-balancer' && f.severity === 'unavailable' && /no IPVS/.test(f.title)), 'no IPVS here is said, not hidden');
+  });
+
+  it('(a) the incident: swarm02 → schemaregistry on swarm00 refused by an RST from the server task, with the REJECT rule and its counter', async () => {
+    fault('incident', 'on');
+    try {
+      const { code, report } = await check();
+      assert.equal(code, 1, 'an error finding makes the exit status 1');
+      const refused = errors(report, 'connectivity');
+      assert.equal(refused.length, 1, `one connection fails: ${refused.map((f) => f.title).join(' | ')}`);
+      const [finding] = refused;
+      assert.match(finding.title, /^swarm02 → schemaregistry on swarm00 \(port 8081\): refused by an RST from the server task schemaregistry\.1$/);
+      assert.deepEqual(finding.nodes, ['swarm00', 'swarm02']);
+      const counter = /INPUT #1 \(iptables-nft\): REJECT tcp 10\.0\.\d+\.\d+ -> 0\.0\.0\.0\/0 .*reject-with tcp-reset — (\d+) packets/.exec(finding.explanation);
+      assert.ok(counter, `the rule is named: ${finding.explanation}`);
+      assert.ok(Number(counter[1]) >= 1, 'its counter shows the probe');
+      assert.ok(finding.evidence.some((e) => e.kind === 'command' && /iptables filter table in swarm00 \/ schemaregistry\.1/.test(e.title)), 'the rule listing is evidence');
+      const matrix = report.matrices[0] as Matrix;
+      assert.equal(matrix.cells[0].state, 'refused', 'failing cells first');
+      assert.equal(matrix.cells[0].source.label, 'sourcemysql.1');
+      assert.ok(matrix.cells.filter((c) => c.source.node !== 'swarm02' || c.source.label !== 'sourcemysql.1').every((c) => c.state === 'connected'), 'everyone else connects');
+
+      // Diagnose the connection: captures at both ends, the counter moved by one.
+      const { code: dcode, out } = await runCli(['diagnose', 'sourcemysql.1', 'schemaregistry.1', '--port', '8081', '-o', scratch, '--json', ...connection()]);
+      const diagnosis = JSON.parse(out) as Diagnosis;
+      console.log(formatDiagnosis(diagnosis));
+      assert.equal(dcode, 1);
+      assert.equal(diagnosis.faultNode, 'swarm00');
+      assert.match(diagnosis.headline, /^The server task schemaregistry\.1 on swarm00 refused the connection: its firewall rule INPUT #1 .*REJECT.* answered the SYN from 10\.0\.\d+\.\d+ with an RST \(counter \+1\)\.$/);
+      assert.deepEqual(diagnosis.steps.slice(0, 3).map((s) => s.verdict), ['ok', 'ok', 'fault'], 'SYN left, SYN arrived, the server namespace sent the RST');
+      const captures = diagnosis.evidence.filter((e) => e.kind === 'capture');
+      assert.equal(captures.length, 2);
+      for (const c of captures) assert.ok(c.kind === 'capture' && fs.statSync(c.path).size > 24 + 2 * 16, `${c.kind === 'capture' ? c.path : ''} holds packets`);
+    } finally {
+      fault('incident', 'off');
+    }
+    const { code, report } = await check();
+    assert.deepEqual(errors(report).map((f) => f.title), [], 'the finding is gone with the rule');
+    assert.equal(code, 0);
+  });
+
+  it('(b) udp 4789 dropped between swarm02 and swarm00: the data path finding names the pair and where packets stop', async () => {
+    fault('vxlan-drop', 'on');
+    try {
+      const { code, report } = await check();
+      assert.equal(code, 1);
+      const dataPath = errors(report, 'data-path');
+      const broken = dataPath.find((f) => f.title === 'swarm02 → swarm00: the VXLAN data path (udp 4789) is broken');
+      assert.ok(broken, `found: ${dataPath.map((f) => f.title).join(' | ')}`);
+      assert.match(broken.explanation, /swarm02 sent \d+ VXLAN packet\(s\) to swarm00:4789, and none arrived there/);
+      assert.deepEqual([...broken.nodes].sort(), ['swarm00', 'swarm02']);
+      assert.ok(dataPath.every((f) => f.nodes.includes('swarm00') && f.nodes.includes('swarm02')), 'swarm01 is not blamed');
+      assert.ok(!errors(report, 'mtu').length, 'not mistaken for an MTU problem');
+    } finally {
+      fault('vxlan-drop', 'off');
+    }
+    const { report } = await check();
+    assert.deepEqual(errors(report).map((f) => f.title), []);
+  });
+
+  it('(c) an underlay that carries 1400 bytes to swarm02: full-size overlay packets vanish, small ones pass', async () => {
+    fault('mtu', 'on');
+    try {
+      const { code, report } = await check();
+      assert.equal(code, 1);
+      const mtu = errors(report, 'mtu');
+      assert.ok(mtu.length >= 2, `found: ${mtu.map((f) => f.title).join(' | ')}`);
+      assert.ok(mtu.every((f) => f.nodes.includes('swarm02')), 'every MTU finding involves swarm02');
+      assert.ok(mtu.some((f) => /^swarm0[01] → swarm02: full-size overlay packets \(MTU 1450\) do not get through$/.test(f.title)));
+      assert.ok(mtu.some((f) => /^swarm02 → swarm0[01]: full-size overlay packets \(MTU 1450\) do not get through$/.test(f.title)));
+      assert.match(mtu[0].explanation, /something between them .* cannot carry it/);
+      assert.ok(!errors(report, 'data-path').length, 'small packets pass: not a data-path failure');
+    } finally {
+      fault('mtu', 'off');
+    }
+    const { report } = await check();
+    assert.deepEqual(errors(report).map((f) => f.title), []);
+  });
+
+  it('(d) a worker\'s dockerd stopped: membership names it, nothing crashes, and it clears when the node is back', async () => {
+    lab('stop-node', 'swarm01');
+    nodeStopped = true;
+    const manager = managerEngine();
+    try {
+      await eventually('the manager to see swarm01 down', async () => ((await fetchSwarm(manager)).snapshot.nodes.find((n) => n.hostname === 'swarm01')?.state === 'down' ? true : undefined), 90_000, 1000);
+    } finally {
+      manager.dispose();
+    }
+    const { code, report } = await check();
+    assert.equal(code, 1);
+    const down = errors(report, 'membership');
+    assert.deepEqual(down.map((f) => [f.title, f.nodes]), [['swarm01 is down', ['swarm01']]]);
+    assert.ok(report.findings.some((f) => f.severity === 'unavailable' && f.title === 'schemaregistry: not probed from swarm01'), 'the matrix says it could not probe from there');
+    assert.ok(!errors(report).some((f) => f.check !== 'membership' && f.nodes.includes('swarm01')), 'no other error blames swarm01 for being away');
+    lab('start-node', 'swarm01');
+    nodeStopped = false;
+    await labConverged();
+    const again = await check();
+    assert.deepEqual(errors(again.report).map((f) => f.title), []);
+  });
+});
