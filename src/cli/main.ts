@@ -34,7 +34,7 @@ Commands:
                                      Probe from the client task while capturing at both ends, compare the
                                      firewall counters before and after, and say where the SYN went and who
                                      answered. Captures are kept in DIR.
-  pcap FILE [--filter EXPR] [--json] [--conversations]
+  pcap FILE [--filter EXPR] [--json] [--conversations] [--vxlan-port N]...
                                      Decode a capture: one line (or JSON object) per packet with its TCP
                                      analysis flags, or the conversations with their verdicts. No engine needed.
 
@@ -60,13 +60,13 @@ Other options:
 `;
 
 const VALUE_FLAGS = new Set(['host', 'context', 'timeout', 'ns', 'via', 'helper-image', 'netns-folder', 'filter', 'count', 'duration', 'interface', 'output', 'client', 'network']);
-const LIST_FLAGS = new Set(['node-endpoint', 'service', 'port']);
+const LIST_FLAGS = new Set(['node-endpoint', 'service', 'port', 'vxlan-port']);
 const BOOLEAN_FLAGS = new Set(['json', 'help', 'verbose', 'conversations', 'quick']);
 
-function portList(args: ParsedArgs): number[] {
-  return (args.lists.get('port') ?? []).flatMap((v) => v.split(',')).map((v) => {
+function portList(args: ParsedArgs, flag = 'port'): number[] {
+  return (args.lists.get(flag) ?? []).flatMap((v) => v.split(',')).map((v) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--port must be a TCP port, not "${v}"`);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--${flag} must be a port, not "${v}"`);
     return n;
   });
 }
@@ -99,7 +99,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
   if (command === 'pcap') {
     // Reads a file: no engine connection.
     try {
-      return await runPcap({ file: positionals[0], filter: stringFlag(args, 'filter'), json: args.flags.has('json'), conversations: args.flags.has('conversations'), out, err });
+      return await runPcap({ file: positionals[0], vxlanPorts: portList(args, 'vxlan-port'), filter: stringFlag(args, 'filter'), json: args.flags.has('json'), conversations: args.flags.has('conversations'), out, err });
     } catch (error) {
       err.write(`swarm-doctor: ${(error as Error).message}\n${error instanceof UsageError ? `\n${USAGE}` : ''}`);
       return error instanceof UsageError ? 2 : 1;

@@ -17,6 +17,7 @@ export interface Settings {
   transport: 'auto' | 'direct' | 'manager' | 'local';
   commandTimeoutMs: number;
   localNodes: Record<string, LocalNode>;
+  vxlanPorts: number[];
 }
 
 export function readSettings(): Settings {
@@ -33,7 +34,14 @@ export function readSettings(): Settings {
     transport: config.get<Settings['transport']>('transport', 'auto'),
     commandTimeoutMs: Math.max(1, config.get<number>('commandTimeoutSeconds', 30)) * 1000,
     localNodes: { ...config.get<Record<string, LocalNode>>('localNodes', {}) },
+    vxlanPorts: captureVxlanPorts(),
   };
+}
+
+/** UDP ports besides 4789 whose payload the packet viewer decodes as VXLAN (a swarm's --data-path-port). */
+export function captureVxlanPorts(): number[] {
+  const ports = vscode.workspace.getConfiguration(SECTION).get<unknown[]>('capture.vxlanPorts', []);
+  return Array.isArray(ports) ? ports.map(Number).filter((p) => Number.isInteger(p) && p > 0 && p < 65536) : [];
 }
 
 export function affectsCommands(event: vscode.ConfigurationChangeEvent): boolean {

@@ -72,4 +72,28 @@ describe('swarm-doctor CLI', () => {
     assert.match(bad.err, /bad filter: expected a value after "==".*\(at 12\)/);
     assert.equal((await run(['pcap', '/nonexistent.pcap'])).code, 2);
   });
+
+  it('pcap --vxlan-port decodes VXLAN on a swarm\'s own data-path port (the inner SYN, not bare UDP)', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { tcpFrame, udpFrame, vxlanPayload } = await import('../../src/capture/frameBuilder');
+    const { pcapFile } = await import('../../src/capture/pcapWriter');
+    const inner = tcpFrame('10.0.1.3', '10.0.1.2', { srcPort: 40000, dstPort: 8081, seq: 1, flags: 0x02 });
+    const outer = udpFrame('10.99.0.12', '10.99.0.10', 51000, 7789, vxlanPayload(4097, inner));
+    const dir = mkdtempSync(join(tmpdir(), 'vxlan-port-'));
+    const file = join(dir, 'vxlan-7789.pcap');
+    writeFileSync(file, pcapFile({ linkType: 1 }, [{ bytes: outer, seconds: 1, nanoseconds: 0 }]));
+    try {
+      const plain = JSON.parse((await run(['pcap', file, '--json'])).out.trim());
+      assert.equal(plain.protocol, 'UDP', 'port 7789 is plain UDP by default');
+      const decoded = await run(['pcap', file, '--json', '--vxlan-port', '7789']);
+      assert.equal(decoded.code, 0, decoded.err);
+      const row = JSON.parse(decoded.out.trim());
+      assert.deepEqual([row.source, row.destination, row.protocol], ['10.0.1.3', '10.0.1.2', 'TCP']);
+      assert.equal((await run(['pcap', file, '--vxlan-port', '0'])).code, 2, 'a bad port is a usage error');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -13,6 +13,8 @@ export interface PcapCliOptions {
   filter?: string;
   json: boolean;
   conversations: boolean;
+  /** UDP ports besides 4789 to decode as VXLAN. */
+  vxlanPorts?: number[];
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
@@ -20,8 +22,8 @@ export interface PcapCliOptions {
 export async function runPcap(options: PcapCliOptions): Promise<number> {
   if (!options.file) throw new UsageError('pcap needs a capture file');
   if (!fs.existsSync(options.file)) throw new UsageError(`no such file: ${options.file}`);
-  const index = await indexCaptureFile(options.file);
-  const file = new CaptureFile(options.file);
+  const index = await indexCaptureFile(options.file, { vxlanPorts: options.vxlanPorts });
+  const file = new CaptureFile(options.file, { vxlanPorts: options.vxlanPorts });
   try {
     const compiled = packetPredicate(options.filter ?? '', file);
     if (!compiled.ok) throw new UsageError(`bad filter: ${compiled.error}`);

@@ -5,6 +5,7 @@ import { CaptureFile, followCaptureIndex, indexCaptureFile, type PacketIndex } f
 import type { DetailNode } from '../../capture/packet';
 import type { PacketPredicate } from '../../capture/packetFilter';
 import type { ConversationView, DetailView, RowView, TimeFormat } from '../../webview/packetViewer/protocol';
+import { captureVxlanPorts } from '../settings';
 
 
 function fixed(seconds: number): string {
@@ -28,12 +29,12 @@ export class CaptureDocument implements vscode.CustomDocument {
   /** Indexes the file; a file still being written (a running capture) is followed as it grows. */
   static async open(uri: vscode.Uri, growing: boolean): Promise<CaptureDocument> {
     if (growing) {
-      const followed = followCaptureIndex(uri.fsPath, { pollMs: 300 });
+      const followed = followCaptureIndex(uri.fsPath, { pollMs: 300, vxlanPorts: captureVxlanPorts() });
       const document = new CaptureDocument(uri, followed.index);
       document.following = followed;
       return document;
     }
-    return new CaptureDocument(uri, await indexCaptureFile(uri.fsPath));
+    return new CaptureDocument(uri, await indexCaptureFile(uri.fsPath, { vxlanPorts: captureVxlanPorts() }));
   }
 
   get growing(): boolean {
@@ -47,7 +48,7 @@ export class CaptureDocument implements vscode.CustomDocument {
   }
 
   private frames(): CaptureFile {
-    this.file ??= new CaptureFile(this.uri.fsPath);
+    this.file ??= new CaptureFile(this.uri.fsPath, { vxlanPorts: captureVxlanPorts() });
     return this.file;
   }
 

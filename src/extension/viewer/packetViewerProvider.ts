@@ -11,6 +11,7 @@ import type { HostToViewer, ViewerToHost } from '../../webview/packetViewer/prot
 import { webviewPage } from '../webviewPage';
 import { CaptureDocument } from './captureDocument';
 import { packetPredicate } from '../../capture/packetFilter';
+import { captureVxlanPorts } from '../settings';
 
 export const VIEWER_TYPE = 'swarmDoctor.packetViewer';
 
@@ -92,7 +93,7 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
           case 'export': {
             const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(document.uri.fsPath.replace(/\.(pcapng|pcap|cap)$/i, '') + '-filtered.pcapng'), filters: { 'Capture (pcapng)': ['pcapng'] } });
             if (!target) break;
-            const file = new CaptureFile(document.uri.fsPath);
+            const file = new CaptureFile(document.uri.fsPath, { vxlanPorts: captureVxlanPorts() });
             try {
               const names = new Map<string, string[]>();
               for (const conversation of document.conversations()) {
