@@ -6,7 +6,8 @@
 #   1. the extension-host suite (mocha, test/e2e/suite) run inside VS Code by a test-runner
 #      extension installed beside the real one;
 #   2. the UI journeys (test/e2e/journeys), a screenshot each; on a failure also VS Code's logs.
-# Brings the lab up if it is not (and down afterwards, unless KEEP_LAB=1), installs code-server
+# Brings the lab up if no lab runs (and down afterwards, unless KEEP_LAB=1; a lab that was up,
+# even unhealthy, is never taken down), installs code-server
 # into ~/.cache/swarm-network-doctor on first use (a few minutes), prints the run folder with
 # the screenshots at the end. Exit status 0 only when every test and journey passed.
 # Environment: E2E_PORT (first port tried, default 8091), E2E_RETRIES (default 1), E2E_OUT,
@@ -32,18 +33,11 @@ if [ ! -x "$browser" ]; then
   fi
 fi
 
-started_lab=0
-if ! bash lab/lab.sh status >/dev/null 2>&1; then
-  say "bringing the lab swarm up"
-  if bash lab/lab.sh up; then started_lab=1; else echo "!! lab up failed" >&2; exit 1; fi
-fi
-cleanup() {
-  if [ "$started_lab" = 1 ] && [ -z "${KEEP_LAB:-}" ]; then
-    say "taking the lab swarm down (set KEEP_LAB=1 to keep it)"
-    bash lab/lab.sh down
-  fi
-}
-trap cleanup EXIT
+# The lab: used as it is when up (even if briefly unhealthy), brought up only when absent, and
+# then taken down at the end unless KEEP_LAB=1.
+. scripts/e2e-lab.sh
+ensure_lab || exit 1
+trap release_lab EXIT
 
 mkdir -p out/e2e
 say "package: dist/swarm-network-doctor.vsix (log: out/e2e/package.log)"

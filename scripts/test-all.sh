@@ -10,18 +10,11 @@ if [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund || exit 1
 fi
 
-started_lab=0
-if ! bash lab/lab.sh status >/dev/null 2>&1; then
-  echo "== bringing the lab swarm up"
-  if bash lab/lab.sh up; then started_lab=1; else echo "!! lab up failed: the lab tests will fail and say so"; fi
-fi
-cleanup() {
-  if [ "$started_lab" = 1 ] && [ -z "${KEEP_LAB:-}" ]; then
-    echo "== taking the lab swarm down (set KEEP_LAB=1 to keep it)"
-    bash lab/lab.sh down
-  fi
-}
-trap cleanup EXIT
+# Up if no lab runs (and down again at the end unless KEEP_LAB=1); a lab that runs, even one that
+# is unhealthy for a moment (a fault being injected), is used as it is and never taken down.
+. scripts/e2e-lab.sh
+ensure_lab || echo "!! lab up failed: the lab tests will fail and say so"
+trap release_lab EXIT
 
 echo "== build"
 npm run -s build || exit 1
