@@ -10,6 +10,10 @@ import { formatCheckReport, formatDiagnosis } from '../../src/doctor/format';
 import type { Finding } from '../../src/doctor/findings';
 import type { Matrix } from '../../src/doctor/matrix';
 import type { CheckReport, Diagnosis } from '../../src/doctor/report';
+import { probeCommand } from '../../src/doctor/probe';
+import { NodeEngines } from '../../src/netns/nodeEngines';
+import { CommandRunner } from '../../src/netns/runner';
+import { targetNode } from '../../src/netns/target';
 import { fetchSwarm } from '../../src/swarm/fetchSnapshot';
 import { eventually, lab, labConverged, labInfo, labNode, labNodeEndpoints, managerEngine, REPO_ROOT } from '../support/lab';
 import { runCli } from '../support/runCli';
@@ -54,6 +58,26 @@ describe('doctor fault scenarios on the lab', () => {
     assert.ok(report.findings.some((f) => f.check === 'node-paths' && f.severity === 'ok'), 'ports between nodes were tested');
     assert.ok(report.findings.some((f) => f.check === 'vxlan' && f.severity === 'ok'), 'VXLAN tables were compared');
     assert.ok(report.findings.some((f) => f.check === 'load-balancer' && f.severity === 'unavailable' && /no IPVS/.test(f.title)), 'no IPVS here is said, not hidden');
+  });
+
+  it('a probe task of ours, attached to the network on a node, probes like a task would (and is removed)', async () => {
+    const manager = managerEngine();
+    const { summary, snapshot } = await fetchSwarm(manager);
+    const engines = new NodeEngines({ manager, managerNodeId: summary.swarm.nodeId, endpoints: labNodeEndpoints(), timeoutMs: 10_000 });
+    const runner = new CommandRunner(engines, { via: 'auto', helperImage: labInfo().toolsImage, netnsFolder: '/var/run/docker/netns', timeoutMs: 60_000 });
+    try {
+      const node = snapshot.nodes.find((n) => n.hostname === 'swarm01')!;
+      const network = snapshot.networks.find((n) => n.name === 'backend')!;
+      const command = probeCommand({ name: 'schemaregistry', port: 8081 });
+      const result = await runner.run({ target: { ns: 'attached', node: targetNode(node), network: { id: network.id, name: network.name } }, command });
+      assert.equal(result.transport, 'manager', 'only the manager can start a task on a network');
+      assert.equal(command.parse!(result.stdout).state, 'connected', result.stdout);
+      const left = await manager.listLabeled('service', 'swarm-doctor.helper', { timeoutMs: 10_000 });
+      assert.deepEqual(left.filter((r) => r.labels['swarm-doctor.owner'] === `${os.hostname()}:${process.pid}`).map((r) => r.name), [], 'the probe task\'s service is gone');
+    } finally {
+      engines.dispose();
+      manager.dispose();
+    }
   });
 
   it('(a) the incident: swarm02 → schemaregistry on swarm00 refused by an RST from the server task, with the REJECT rule and its counter', async () => {
