@@ -268,6 +268,7 @@ async function main(): Promise<number> {
       if (test.error) console.log(test.error.replace(/^/gm, '        '));
     }
     if (suite.error) say(`  the suite did not run: ${suite.error}`);
+    if (suite.error || suite.failed) say(`  VS Code's logs of the suite run: ${path.join(runDir, 'suite', 'user-data', 'logs')}`);
     say(`  suite: ${suite.passed} passed, ${suite.failed} failed${suite.pending ? `, ${suite.pending} pending` : ''} in ${(suite.durationMs / 1000).toFixed(1)} s`);
   }
 
