@@ -31,6 +31,17 @@ const entries = [
     entryPoints: ['src/webview/packetViewer/main.ts'],
     outfile: 'dist/webview/packetViewer.js',
   },
+  {
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'info',
+    entryPoints: ['src/webview/doctor/main.ts'],
+    outfile: 'dist/webview/doctor.js',
+  },
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   {
     ...common,

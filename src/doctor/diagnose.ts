@@ -200,7 +200,7 @@ export async function diagnoseConnection(ctx: DoctorContext, request: DiagnoseRe
     faultNode = serverEnd.node;
     faultHop = rule ? `${serverEnd.task}'s own namespace (iptables ${rule.rule.chain})` : `${serverEnd.task}'s namespace`;
     headline = rule
-      ? `The server task ${serverEnd.task} on ${serverEnd.node} refused the connection: its firewall rule ${describeRule(rule.rule)} answered the SYN from ${network.a} with an RST (counter +${rule.delta}).`
+      ? `The server task ${serverEnd.task} on ${serverEnd.node} refused the connection: its firewall rule "${describeRule(rule.rule, undefined, { counters: false })}" answered the SYN from ${network.a} with an RST (counter +${rule.delta}, now ${rule.rule.packets ?? '?'}).`
       : `The server task ${serverEnd.task} on ${serverEnd.node} answered the SYN with an RST: nothing accepts connections on port ${request.port} from ${network.a} there.`;
     advice.push(rule ? `Remove the rule in ${serverEnd.task}'s namespace: iptables -D ${rule.rule.chain} ${rule.rule.num ?? '<num>'} (it is not in the image's Dockerfile; look for what adds it at start: an entrypoint, a sidecar, an agent).` : `Check that ${serverEnd.service} listens on ${request.port} (ss -ltn in its namespace) and accepts ${network.a}.`);
   } else if (clientGotRst && !serverRst && synArrived) {
@@ -212,14 +212,14 @@ export async function diagnoseConnection(ctx: DoctorContext, request: DiagnoseRe
     faultNode = rule ? rule.target.node.hostname : serverEnd.node;
     faultHop = rule ? `${rule.where} (iptables ${rule.rule.chain})` : `the overlay between ${clientEnd.node} and ${serverEnd.node}`;
     headline = rule
-      ? `The SYN left ${clientEnd.task} but never reached ${serverEnd.task}: ${describeRule(rule.rule)} in ${rule.where} dropped it (counter +${rule.delta}).`
+      ? `The SYN left ${clientEnd.task} but never reached ${serverEnd.task}: "${describeRule(rule.rule, undefined, { counters: false })}" in ${rule.where} dropped it (counter +${rule.delta}).`
       : `The SYN left ${clientEnd.task} on ${clientEnd.node} but never reached ${serverEnd.task} on ${serverEnd.node}: it is lost on the overlay between the two nodes.`;
     advice.push(rule ? 'Remove or narrow that rule.' : `Run the checks (swarm-doctor check): they test udp ${vxlan.dport} and the MTU between ${clientEnd.node} and ${serverEnd.node}, and each node's VXLAN table.`);
   } else if (!synLeft) {
     const rule = moved.find((m) => m.target === client.target) ?? blame;
     faultNode = clientEnd.node;
     faultHop = rule ? `${rule.where} (iptables ${rule.rule.chain})` : `${clientEnd.task}'s namespace`;
-    headline = rule ? `The SYN never left ${clientEnd.task}: ${describeRule(rule.rule)} in ${rule.where} stops it.` : `The SYN never left ${clientEnd.task}${probe ? `: ${probe.summary}` : ''}.`;
+    headline = rule ? `The SYN never left ${clientEnd.task}: "${describeRule(rule.rule, undefined, { counters: false })}" in ${rule.where} stops it (counter +${rule.delta}).` : `The SYN never left ${clientEnd.task}${probe ? `: ${probe.summary}` : ''}.`;
   } else {
     faultNode = serverEnd.node;
     faultHop = `${serverEnd.task}`;

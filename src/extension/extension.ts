@@ -10,6 +10,7 @@ import { CommandSession } from './commandSession';
 import { captureConversation, openCapture, revealCapture, startCapture, stopCapture } from './commands/captures';
 import { inspect } from './commands/inspect';
 import { compareAcrossNodes, runCommand } from './commands/runCommand';
+import { registerDoctor } from './doctor/doctorCommands';
 import { ComparePanels } from './compare/comparePanels';
 import { OutputDocuments, OUTPUT_SCHEME } from './outputDocuments';
 import { PacketViewerProvider, VIEWER_TYPE } from './viewer/packetViewerProvider';
@@ -75,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): SwarmDoctorApi {
       supportsMultipleEditorsPerDocument: true,
     }),
   );
+  registerDoctor(context, session);
   context.subscriptions.push(session, outputs, panels, capturesView, vscode.window.createTreeView('swarmDoctor.captures', { treeDataProvider: capturesView, canSelectMany: true }));
 
   context.subscriptions.push(

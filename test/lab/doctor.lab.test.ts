@@ -105,7 +105,7 @@ describe('doctor fault scenarios on the lab', () => {
       console.log(formatDiagnosis(diagnosis));
       assert.equal(dcode, 1);
       assert.equal(diagnosis.faultNode, 'swarm00');
-      assert.match(diagnosis.headline, /^The server task schemaregistry\.1 on swarm00 refused the connection: its firewall rule INPUT #1 .*REJECT.* answered the SYN from 10\.0\.\d+\.\d+ with an RST \(counter \+1\)\.$/);
+      assert.match(diagnosis.headline, /^The server task schemaregistry\.1 on swarm00 refused the connection: its firewall rule "INPUT #1 \(iptables-nft\): REJECT tcp .*reject-with tcp-reset" answered the SYN from 10\.0\.\d+\.\d+ with an RST \(counter \+1, now \d+\)\.$/);
       assert.deepEqual(diagnosis.steps.slice(0, 3).map((s) => s.verdict), ['ok', 'ok', 'fault'], 'SYN left, SYN arrived, the server namespace sent the RST');
       const captures = diagnosis.evidence.filter((e) => e.kind === 'capture');
       assert.equal(captures.length, 2);
