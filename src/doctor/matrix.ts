@@ -177,11 +177,22 @@ export async function probeCell(runner: CommandRunner, source: MatrixSource, des
   const started = performance.now();
   if (!source.target) return { source, destination, state: 'not-run', summary: `not run: ${source.problem}`, evidence: [], durationMs: 0 };
   const command = probeCommand(destination.address ? { address: destination.address, port: destination.port } : { name: destination.name!, port: destination.port }, timeoutSeconds);
+  const title = `probe from ${source.label} (${source.node}) to ${destination.label}:${destination.port}`;
+  const shown = `connect ${destination.address ?? destination.name}:${destination.port} while tcpdump watches`;
   try {
     const result = await runner.run({ target: source.target, command, signal });
-    const outcome = command.parse!(result.stdout);
-    const evidence = commandEvidence(result, describeTarget(source.target), `probe from ${source.label} (${source.node}) to ${destination.label}:${destination.port}`, `connect ${destination.address ?? destination.name}:${destination.port} while tcpdump watches`);
-    return { source, destination, state: outcome.state, summary: outcome.summary, outcome, evidence: [evidence], durationMs: performance.now() - started };
+    let outcome = command.parse!(result.stdout);
+    const evidence = [commandEvidence(result, describeTarget(source.target), title, shown)];
+    // A lost first packet (a cold VXLAN or ARP entry, a busy node) should not fail a cell on its own:
+    // a timeout is tried once more, and both attempts stay in the evidence.
+    if (outcome.state === 'timeout') {
+      const again = await runner.run({ target: source.target, command, signal });
+      const second = command.parse!(again.stdout);
+      evidence.push(commandEvidence(again, describeTarget(source.target), `${title} (second attempt)`, shown));
+      if (second.state !== 'timeout') second.summary += ' (the first attempt timed out)';
+      outcome = second;
+    }
+    return { source, destination, state: outcome.state, summary: outcome.summary, outcome, evidence, durationMs: performance.now() - started };
   } catch (error) {
     if (signal?.aborted) throw error;
     const message = (error as Error).message;

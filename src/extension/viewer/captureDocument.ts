@@ -41,6 +41,20 @@ export class CaptureDocument implements vscode.CustomDocument {
     return this.following !== undefined && !this.index.complete;
   }
 
+  /**
+   * The capture that writes the file has ended: read what it wrote last, then stop following (the
+   * viewer stops saying "capture running"). The follower polls, so wait until the count holds still.
+   */
+  async finishFollowing(): Promise<void> {
+    if (!this.following) return;
+    let last = -1;
+    for (let i = 0; i < 20 && this.index.count !== last; i++) {
+      last = this.index.count;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    await this.stopFollowing();
+  }
+
   async stopFollowing(): Promise<void> {
     const following = this.following;
     this.following = undefined;
@@ -184,7 +198,11 @@ export class CaptureDocument implements vscode.CustomDocument {
     return segments;
   }
 
+  /** Called once when the editor closes the document. */
+  onDispose: (() => void) | undefined;
+
   dispose(): void {
+    this.onDispose?.();
     void this.stopFollowing();
     this.file?.close();
   }

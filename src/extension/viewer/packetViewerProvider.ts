@@ -29,6 +29,14 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
   async openCustomDocument(uri: vscode.Uri): Promise<CaptureDocument> {
     const growing = this.captures.running.some((c) => c.file === uri.fsPath);
     const document = await CaptureDocument.open(uri, growing);
+    if (growing) {
+      const watch = this.captures.onDidChange(() => {
+        if (this.captures.running.some((c) => c.file === uri.fsPath)) return;
+        watch.dispose();
+        void document.finishFollowing();
+      });
+      document.onDispose = () => watch.dispose();
+    }
     document.nameOf = (address) => {
       const state = this.store.state;
       if (state.kind !== 'ready') return undefined;

@@ -5,19 +5,7 @@ import { expandTask } from './02-expand-task';
 import { iptables } from './03-iptables';
 import { capture } from './04-capture';
 import { openPcap } from './05-open-pcap';
+import { matrix } from './06-matrix';
 import type { Journey } from './journey';
-
-/**
- * Journey 6 belongs to the matrix issue: "run the matrix with the incident injected and see the
- * failing cell first". Whoever builds the matrix replaces this entry with a real journey in
- * 06-matrix.ts (inject the incident with the lab, run the matrix from the UI, assert that the
- * first cell shown is the failing one, clear the incident in a finally).
- */
-const matrix: Journey = {
-  id: '06-matrix',
-  title: 'run the matrix with the incident injected and see the failing cell first',
-  todo: 'added with the matrix (not built yet)',
-  run: async () => undefined,
-};
 
 export const JOURNEYS: Journey[] = [explorer, expandTask, iptables, capture, openPcap, matrix];
