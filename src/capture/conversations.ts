@@ -76,10 +76,11 @@ const ICMPV6_DESCRIPTIONS: Record<number, string> = { 1: 'destination unreachabl
 
 // Storage: one record of 16 int32 (64 bytes, a cache line) per conversation: hash, version and
 // protocol, ports, both addresses, stream number, TCP slot, first packet, ICMP errors. Finding
-// a flow goes through a small cache of recent flows first (the flows active at any moment are
-// few), then the hash slots. Packet and byte counts are not kept per packet: they are tallied
-// from the index's columns when asked for (see PacketIndex.tally), which keeps the per-packet
-// work to a lookup and the TCP analysis.
+// a flow is one probe (or a few) of an open-addressing table of (hash, conversation) pairs kept
+// at most half full, then a comparison with the record; IPv4 flows, nearly all of them, have
+// their own lookup that needs no key object. Packet and byte counts are not kept per packet:
+// they are tallied from the index's columns when asked for (see PacketIndex.tally), which keeps
+// the per-packet work to a lookup and the TCP analysis.
 const STRIDE = 16;
 const K_HASH = 0;
 const K_VERSION_PROTOCOL = 1;
@@ -93,8 +94,20 @@ const K_TCP_SLOT = 13;
 const K_FIRST_PACKET = 14;
 const K_ICMP_ERRORS = 15;
 
-/** Recent flows: a direct-mapped cache of keys (same layout as the records) and conversations. */
-const CACHE_SIZE = 4096;
+/** One endpoint (an address word and a port), mixed alone, so that both directions agree. */
+function endpointHash(address: number, port: number): number {
+  let a = address ^ Math.imul(port + 0x9e3779b9, 0x85ebca6b);
+  a = Math.imul(a ^ (a >>> 15), 0x2c1b3c6d);
+  return a ^ (a >>> 12);
+}
+
+function flowHash(a: number, b: number, protocol: number): number {
+  let h = a ^ b ^ Math.imul(protocol + 1, 0x1b873593);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h | 0;
+}
 
 /** Per-conversation counts, tallied from the packet index's columns. */
 export interface ConversationTally {
@@ -115,10 +128,8 @@ export class ConversationTable {
   private readonly lastIcmpError = new Map<number, number>();
   readonly tcp = new TcpAnalysisState();
 
-  /** Open addressing: pairs of (hash, conversation), -1 for an empty slot. */
-  private slots = new Int32Array(2048).fill(-1);
-  private readonly cacheKeys = new Int32Array(CACHE_SIZE * STRIDE);
-  private readonly cacheConversation = new Int32Array(CACHE_SIZE).fill(-1);
+  /** Open addressing: pairs of (hash, conversation + 1), 0 for an empty slot; at most half full. */
+  private slots: Int32Array<ArrayBufferLike> = new Int32Array(2048);
   /** Next tcp.stream / udp.stream... number, by IP protocol. */
   private readonly streamCounters = new Int32Array(256);
   /** The TCP slot of the conversation the last find() or create() returned (-1: not TCP). */
@@ -126,9 +137,9 @@ export class ConversationTable {
   /** Conversations created, published every 256 for the prefaulting helper thread. */
   private readonly progress = progressCounter();
 
-  /** Bytes held by the table's arrays (its capacity, the TCP state, slots and cache). */
+  /** Bytes held by the table's arrays (its capacity, the TCP state and the slots). */
   get allocatedBytes(): number {
-    return this.records.byteLength + this.firstTimes.byteLength + this.slots.byteLength + this.cacheKeys.byteLength + this.cacheConversation.byteLength + this.tcp.allocatedBytes;
+    return this.records.byteLength + this.firstTimes.byteLength + this.slots.byteLength + this.tcp.allocatedBytes;
   }
 
   /**
@@ -138,11 +149,12 @@ export class ConversationTable {
   reserve(conversations: number, tcpConnections: number): void {
     if (conversations > this.capacity) {
       this.ensure(conversations, true);
-      if (this.records.buffer instanceof SharedArrayBuffer) prefault([this.records.buffer], [STRIDE * 4], this.capacity, this.progress, 4096);
+      if (this.records.buffer instanceof SharedArrayBuffer) prefault([this.records.buffer, this.firstTimes.buffer as SharedArrayBuffer], [STRIDE * 4, 8], this.capacity, this.progress, 8192);
     }
     this.tcp.ensure(tcpConnections, true);
     let size = this.slots.length / 2;
-    while (size < conversations * 2) size *= 2;
+    // Half full at most, as they grow; a generous estimate need not double that.
+    while (size < conversations) size *= 2;
     if (size > this.slots.length / 2) this.rehash(size);
   }
 
@@ -151,34 +163,26 @@ export class ConversationTable {
     const capacity = Math.max(n, this.capacity * 2, 1024);
     const records = shared ? new Int32Array(sharedBuffer(capacity * STRIDE * 4)) : new Int32Array(capacity * STRIDE);
     records.set(this.records);
-    const firstTimes = new Float64Array(capacity);
+    const firstTimes = shared ? new Float64Array(sharedBuffer(capacity * 8)) : new Float64Array(capacity);
     firstTimes.set(this.firstTimes);
     this.records = records;
     this.firstTimes = firstTimes;
     this.capacity = capacity;
   }
 
+  /** Symmetric: each endpoint hashed alone, combined with XOR, so both directions agree. */
   private static hashOf(key: FlowKey): number {
-    // Symmetric: each endpoint hashed alone, combined with XOR, so both directions agree.
-    // An IPv4 address is only word 3; IPv6 mixes in the other three.
+    // An IPv4 address is only word 3 (the hash is then hashV4's); IPv6 mixes in the other three.
     const w = key.words;
     const s = key.srcAt;
     const d = key.dstAt;
-    let a = w[s + 3] ^ Math.imul(key.srcPort + 0x9e3779b9, 0x85ebca6b);
-    let b = w[d + 3] ^ Math.imul(key.dstPort + 0x9e3779b9, 0x85ebca6b);
+    let a = w[s + 3];
+    let b = w[d + 3];
     if (key.version === 6) {
       a ^= Math.imul(w[s] ^ Math.imul(w[s + 1], 0x27d4eb2d) ^ Math.imul(w[s + 2], 0x165667b1), 0xcc9e2d51);
       b ^= Math.imul(w[d] ^ Math.imul(w[d + 1], 0x27d4eb2d) ^ Math.imul(w[d + 2], 0x165667b1), 0xcc9e2d51);
     }
-    a = Math.imul(a ^ (a >>> 15), 0x2c1b3c6d);
-    a ^= a >>> 12;
-    b = Math.imul(b ^ (b >>> 15), 0x2c1b3c6d);
-    b ^= b >>> 12;
-    let h = a ^ b ^ Math.imul(key.protocol + 1, 0x1b873593);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    return h | 0;
+    return flowHash(endpointHash(a, key.srcPort), endpointHash(b, key.dstPort), key.protocol);
   }
 
   /**
@@ -188,35 +192,55 @@ export class ConversationTable {
   find(key: FlowKey): number {
     const h = ConversationTable.hashOf(key);
     const versionProtocol = (key.version << 8) | key.protocol;
-    // Recent flows first.
-    const entry = h & (CACHE_SIZE - 1);
-    const cached = this.cacheConversation[entry];
-    if (cached >= 0 && this.cacheKeys[entry * STRIDE + K_HASH] === h && this.cacheKeys[entry * STRIDE + K_VERSION_PROTOCOL] === versionProtocol) {
-      const direction = ConversationTable.match(this.cacheKeys, entry * STRIDE, key);
-      if (direction >= 0) {
-        this.foundTcpSlot = this.cacheKeys[entry * STRIDE + K_TCP_SLOT] - 1;
-        return cached * 2 + direction;
-      }
-    }
     const slots = this.slots;
+    const records = this.records;
     const mask = (slots.length >> 1) - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const c = slots[slot * 2 + 1];
+      const c = slots[slot * 2 + 1] - 1;
       if (c < 0) return -1;
-      if (slots[slot * 2] !== h || this.records[c * STRIDE + K_VERSION_PROTOCOL] !== versionProtocol) continue;
-      const direction = ConversationTable.match(this.records, c * STRIDE, key);
+      if (slots[slot * 2] !== h || records[c * STRIDE + K_VERSION_PROTOCOL] !== versionProtocol) continue;
+      const direction = ConversationTable.match(records, c * STRIDE, key);
       if (direction >= 0) {
-        this.remember(entry, c);
-        this.foundTcpSlot = this.records[c * STRIDE + K_TCP_SLOT] - 1;
+        this.foundTcpSlot = records[c * STRIDE + K_TCP_SLOT] - 1;
         return c * 2 + direction;
       }
     }
   }
 
-  private remember(entry: number, c: number): void {
-    // The whole record: the key, and the TCP slot a hit hands back.
-    this.cacheKeys.set(this.records.subarray(c * STRIDE, c * STRIDE + STRIDE), entry * STRIDE);
-    this.cacheConversation[entry] = c;
+  /** The hash of an IPv4 flow (the same as hashOf's for its key). */
+  static hashV4(protocol: number, src: number, dst: number, srcPort: number, dstPort: number): number {
+    return flowHash(endpointHash(src, srcPort), endpointHash(dst, dstPort), protocol);
+  }
+
+  /**
+   * find() for an IPv4 flow given as numbers (ports -1 for none), with its hash from hashV4:
+   * the packet index's fast path.
+   */
+  findV4(h: number, protocol: number, src: number, dst: number, srcPort: number, dstPort: number): number {
+    const versionProtocol = (4 << 8) | protocol;
+    const slots = this.slots;
+    const records = this.records;
+    const mask = (slots.length >> 1) - 1;
+    src |= 0;
+    dst |= 0;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const c = slots[slot * 2 + 1] - 1;
+      if (c < 0) return -1;
+      const o = c * STRIDE;
+      if (slots[slot * 2] !== h || records[o + K_VERSION_PROTOCOL] !== versionProtocol) continue;
+      // An IPv4 record's other address words are zero.
+      const portA = records[o + K_PORT_A];
+      const portB = records[o + K_PORT_B];
+      const addressA = records[o + K_ADDRESS_A + 3];
+      const addressB = records[o + K_ADDRESS_B + 3];
+      let direction = -1;
+      if (portA === srcPort && portB === dstPort && addressA === src && addressB === dst) direction = 0;
+      else if (portA === dstPort && portB === srcPort && addressA === dst && addressB === src) direction = 1;
+      if (direction >= 0) {
+        this.foundTcpSlot = records[o + K_TCP_SLOT] - 1;
+        return c * 2 + direction;
+      }
+    }
   }
 
   /** 0: the key's source is side A of the record at `o`; 1: its destination is; -1: neither. */
@@ -234,53 +258,95 @@ export class ConversationTable {
   /** A new conversation for this flow (the packet's sender becomes side A); it replaces any
    *  older one of the same flow for later lookups, as a new TCP connection on reused ports. */
   create(key: FlowKey, packet: number, time: number): number {
+    const w = key.words;
+    const s = key.srcAt;
+    const d = key.dstAt;
+    const h = ConversationTable.hashOf(key);
+    const c = this.record(h, key.version, key.protocol, w[s] | 0, w[s + 1] | 0, w[s + 2] | 0, w[s + 3] | 0, w[d] | 0, w[d + 1] | 0, w[d + 2] | 0, w[d + 3] | 0, key.srcPort, key.dstPort, packet, time);
+    // The flow's slot, if it has one, now points at the new conversation.
+    const versionProtocol = (key.version << 8) | key.protocol;
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const other = slots[slot * 2 + 1] - 1;
+      if (other < 0 || (slots[slot * 2] === h && this.records[other * STRIDE + K_VERSION_PROTOCOL] === versionProtocol && ConversationTable.match(this.records, other * STRIDE, key) >= 0)) {
+        slots[slot * 2] = h;
+        slots[slot * 2 + 1] = c + 1;
+        return c;
+      }
+    }
+  }
+
+  /** create() for an IPv4 flow given as numbers, with its hash from hashV4 (the fast path). */
+  createV4(h: number, protocol: number, src: number, dst: number, srcPort: number, dstPort: number, packet: number, time: number): number {
+    src |= 0;
+    dst |= 0;
+    const c = this.record(h, 4, protocol, 0, 0, 0, src, 0, 0, 0, dst, srcPort, dstPort, packet, time);
+    // The flow's slot, if it has one, now points at the new conversation.
+    const versionProtocol = (4 << 8) | protocol;
+    const slots = this.slots;
+    const records = this.records;
+    const mask = (slots.length >> 1) - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const other = slots[slot * 2 + 1] - 1;
+      if (other >= 0) {
+        const o = other * STRIDE;
+        if (slots[slot * 2] !== h || records[o + K_VERSION_PROTOCOL] !== versionProtocol) continue;
+        const portA = records[o + K_PORT_A];
+        const portB = records[o + K_PORT_B];
+        const addressA = records[o + K_ADDRESS_A + 3];
+        const addressB = records[o + K_ADDRESS_B + 3];
+        if (!((portA === srcPort && portB === dstPort && addressA === src && addressB === dst) || (portA === dstPort && portB === srcPort && addressA === dst && addressB === src))) continue;
+      }
+      slots[slot * 2] = h;
+      slots[slot * 2 + 1] = c + 1;
+      return c;
+    }
+  }
+
+  /** Writes conversation `count`'s record (growing the slots at half full); returns it. */
+  private record(h: number, version: number, protocol: number, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number, srcPort: number, dstPort: number, packet: number, time: number): number {
     const c = this.count;
     if (c === this.capacity) this.ensure(c + 1);
     this.count = c + 1;
     if ((c & 255) === 0) Atomics.store(this.progress, 0, c);
-    const h = ConversationTable.hashOf(key);
     const k = this.records;
     const o = c * STRIDE;
-    const versionProtocol = (key.version << 8) | key.protocol;
     k[o + K_HASH] = h;
-    k[o + K_VERSION_PROTOCOL] = versionProtocol;
-    for (let i = 0; i < 4; i++) {
-      k[o + K_ADDRESS_A + i] = key.words[key.srcAt + i] | 0;
-      k[o + K_ADDRESS_B + i] = key.words[key.dstAt + i] | 0;
-    }
-    k[o + K_PORT_A] = key.srcPort;
-    k[o + K_PORT_B] = key.dstPort;
-    k[o + K_STREAM] = this.streamCounters[key.protocol & 0xff]++;
-    this.foundTcpSlot = key.protocol === 6 ? this.tcp.add() : -1;
+    k[o + K_VERSION_PROTOCOL] = (version << 8) | protocol;
+    k[o + K_PORT_A] = srcPort;
+    k[o + K_PORT_B] = dstPort;
+    k[o + K_ADDRESS_A] = a0;
+    k[o + K_ADDRESS_A + 1] = a1;
+    k[o + K_ADDRESS_A + 2] = a2;
+    k[o + K_ADDRESS_A + 3] = a3;
+    k[o + K_ADDRESS_B] = b0;
+    k[o + K_ADDRESS_B + 1] = b1;
+    k[o + K_ADDRESS_B + 2] = b2;
+    k[o + K_ADDRESS_B + 3] = b3;
+    k[o + K_STREAM] = this.streamCounters[protocol & 0xff]++;
+    this.foundTcpSlot = protocol === 6 ? this.tcp.add() : -1;
     k[o + K_TCP_SLOT] = this.foundTcpSlot + 1;
     k[o + K_FIRST_PACKET] = packet;
+    k[o + K_ICMP_ERRORS] = 0;
     this.firstTimes[c] = time;
-    // Grow the slots at half full, then point the flow's slot at this conversation.
     if (this.count * 4 > this.slots.length) this.rehash(this.slots.length);
-    const slots = this.slots;
-    const mask = (slots.length >> 1) - 1;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const other = slots[slot * 2 + 1];
-      if (other < 0 || (slots[slot * 2] === h && k[other * STRIDE + K_VERSION_PROTOCOL] === versionProtocol && ConversationTable.match(k, other * STRIDE, key) >= 0)) {
-        slots[slot * 2] = h;
-        slots[slot * 2 + 1] = c;
-        break;
-      }
-    }
-    this.remember(h & (CACHE_SIZE - 1), c);
     return c;
   }
 
   /** Re-places the findable conversations into `size` slots. */
   private rehash(size: number): void {
     const old = this.slots;
-    const slots = new Int32Array(size * 2).fill(-1);
+    // Big tables in memory a helper thread faults in (the slots are reached at random).
+    const big = size * 8 >= 1 << 20;
+    const slots = big ? new Int32Array(sharedBuffer(size * 8)) : new Int32Array(size * 2);
+    if (big && slots.buffer instanceof SharedArrayBuffer) prefault([slots.buffer], [8], size, progressCounter(), Infinity);
     const mask = size - 1;
     for (let i = 0; i < old.length; i += 2) {
       const c = old[i + 1];
-      if (c < 0) continue;
+      if (c === 0) continue;
       for (let slot = old[i] & mask; ; slot = (slot + 1) & mask) {
-        if (slots[slot * 2 + 1] < 0) {
+        if (slots[slot * 2 + 1] === 0) {
           slots[slot * 2] = old[i];
           slots[slot * 2 + 1] = c;
           break;

@@ -27,7 +27,8 @@ export interface FrameContext {
   analysis?: string[];
 }
 
-const enum UdpApp {
+/** What a UDP port carries, for the decoder and the index's fast path. */
+export const enum UdpApp {
   NONE = 0,
   DNS = 1,
   MDNS = 2,
@@ -79,7 +80,8 @@ function u32(b: Uint8Array, o: number): number {
 const MAX_DEPTH = 8;
 
 export class PacketDecoder {
-  private readonly udpApps = new Uint8Array(65536);
+  /** What each UDP port carries (UdpApp; 0: nothing decoded further). Not to be changed. */
+  readonly udpApps = new Uint8Array(65536);
   private depth = 0;
   /** Details for the TCP segment being decoded (relative numbers), when the caller knows them. */
   private context: FrameContext | undefined;

@@ -3,7 +3,8 @@
 // arrays (42 bytes a packet). The rest is decoded again from the file for the rows on screen.
 import * as fs from 'node:fs';
 import { ConversationSummary, ConversationTable, ConversationTally, FlowKey } from './conversations';
-import { DecodeOptions, FrameContext, PacketDecoder, addressText } from './decoder';
+import { DecodeOptions, FrameContext, PacketDecoder, UdpApp, addressText } from './decoder';
+import { LinkType } from './linkTypes';
 import { DecodedPacket, Layer, Mark, PacketFacts, Protocol } from './packet';
 import { CaptureFormat, CaptureInterface, CaptureProblem, CaptureReadResult, CaptureStreamReader, FileReadOptions, FrameSink, InterfaceStatistics, followCaptureFile, readCaptureBytes, readCaptureFile, readCaptureFileSync } from './reader';
 import { prefault, progressCounter, sharedBuffer } from './prefault';
@@ -16,12 +17,15 @@ const TH_ACK = 0x10;
 /** Bytes the index keeps per packet (the sum of the per-packet columns below). */
 export const INDEX_BYTES_PER_PACKET = 8 + 8 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 1 + 1 + 2;
 
-export type IndexOptions = DecodeOptions;
+export interface IndexOptions extends DecodeOptions {
+  /** Decode every frame with the general decoder, skipping the fast path (for comparing them). */
+  generalDecoderOnly?: boolean;
+}
 
 /** Packets before the index sizes itself from the file size (see grow). */
-const FIRST_CAPACITY = 65536;
-/** Rows beyond the published progress that the prefaulting thread leaves alone. */
-const PREFAULT_MARGIN = 65536;
+const FIRST_CAPACITY = 16384;
+/** Rows ahead of the published progress that the prefaulting thread faults in. */
+const PREFAULT_LEAD = 131072;
 
 export class PacketIndex implements FrameSink {
   count = 0;
@@ -68,8 +72,15 @@ export class PacketIndex implements FrameSink {
   /** Size of the file being read, when known: the first growth sizes the columns from it. */
   private expectedBytes = 0;
 
+  /** The decoder's table of what each UDP port carries. */
+  private readonly udpApps: Uint8Array;
+  /** Frames go through fastFrame first (off: everything through the general decoder). */
+  private readonly fastPath: boolean;
+
   constructor(readonly options: IndexOptions = {}) {
     this.decoder = new PacketDecoder(options);
+    this.udpApps = this.decoder.udpApps;
+    this.fastPath = options.generalDecoderOnly !== true;
   }
 
   /** Tells the index how big the capture is, so it can size its arrays once. */
@@ -92,20 +103,20 @@ export class PacketIndex implements FrameSink {
 
   private grow(): void {
     let capacity = Math.max(FIRST_CAPACITY, this.capacity * 2);
-    let shared = false;
     if (this.capacity === FIRST_CAPACITY && this.expectedBytes > 0) {
-      // Size the columns once for the whole file, from the first packets' density: every
-      // byte allocated costs a page fault when first written, and doubling writes twice.
+      // Size the columns once for the whole file, from the first packets' density, generously:
+      // the helper thread faults pages in only as the rows come near, so rows never reached
+      // cost nothing, while growing again would copy (and fault) everything twice.
       const perPacket = Math.max(16, this.fileOffset[FIRST_CAPACITY - 1] / FIRST_CAPACITY);
-      const estimate = Math.ceil((this.expectedBytes / perPacket) * 1.05);
+      const estimate = Math.ceil((this.expectedBytes / perPacket) * 1.25);
       if (estimate > capacity) {
         capacity = estimate;
-        shared = true;
-        // Likewise the conversations, from how many the first packets made (generously: pages
-        // never written cost nothing).
-        this.conversations.reserve(Math.ceil((this.conversations.count / FIRST_CAPACITY) * estimate * 1.3), Math.ceil((this.conversations.tcp.count / FIRST_CAPACITY) * estimate * 1.3));
+        // Likewise the conversations, from how many the first packets made.
+        this.conversations.reserve(Math.ceil((this.conversations.count / FIRST_CAPACITY) * estimate), Math.ceil((this.conversations.tcp.count / FIRST_CAPACITY) * estimate));
       }
     }
+    // Big columns in memory the helper thread faults in ahead of the rows (see prefault.ts).
+    const shared = capacity > FIRST_CAPACITY;
     const buffers: SharedArrayBuffer[] = [];
     const widths: number[] = [];
     const grow = <T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(old: T): T => {
@@ -136,7 +147,7 @@ export class PacketIndex implements FrameSink {
     this.interfaceIndex = grow(this.interfaceIndex);
     this.capacity = capacity;
     // A helper thread faults the new columns in ahead of the rows being written.
-    if (buffers.length) prefault(buffers, widths, capacity, this.progress, PREFAULT_MARGIN);
+    if (buffers.length) prefault(buffers, widths, capacity, this.progress, PREFAULT_LEAD);
   }
 
   /** Bytes allocated for the per-packet columns (capacity, not count). */
@@ -172,8 +183,10 @@ export class PacketIndex implements FrameSink {
       this.firstNanoseconds = nanoseconds;
     }
     const time = (seconds - this.firstSeconds) * 1e9 + (nanoseconds - this.firstNanoseconds);
+    const linkType = this.linkTypes[interfaceIndex] ?? -1;
+    if (linkType === LinkType.ETHERNET && this.fastPath && this.fastFrame(bytes, start, capturedLength, originalLength, seconds, nanoseconds, interfaceIndex, fileOffset, i, time)) return;
     const f = this.facts;
-    this.decoder.decode(bytes, start, capturedLength, originalLength, this.linkTypes[interfaceIndex] ?? -1, f);
+    this.decoder.decode(bytes, start, capturedLength, originalLength, linkType, f);
     let conversation = -1;
     let related = -1;
     let analysis = 0;
@@ -258,6 +271,172 @@ export class PacketIndex implements FrameSink {
     this.marks[i] = marks;
     this.interfaceIndex[i] = interfaceIndex;
     this.count = i + 1;
+  }
+
+  /**
+   * The common case without the general decoder: Ethernet, IPv4 (no options problem, not a
+   * fragment, lengths consistent), TCP or UDP, possibly inside VXLAN. It yields exactly what
+   * decode() and the code above would (test/unit/capture/index.test.ts compares the two on the
+   * corpus); anything else, or anything odd, returns false before changing any state, and the
+   * general path takes the frame.
+   */
+  private fastFrame(b: Uint8Array, start: number, capturedLength: number, originalLength: number, seconds: number, nanoseconds: number, interfaceIndex: number, fileOffset: number, i: number, time: number): boolean {
+    let end = start + capturedLength;
+    let reported = start + (originalLength > capturedLength ? originalLength : capturedLength);
+    let o = start;
+    let layers = 0;
+    let protocolColumn: number = Protocol.OTHER;
+    let marks = 0;
+    // The outer flow of a VXLAN tunnel (tunnelSrc === -1: none).
+    let tunnelSrc = -1;
+    let tunnelDst = 0;
+    let tunnelSrcPort = 0;
+    let tunnelDstPort = 0;
+    let protocol = 0;
+    let src = 0;
+    let dst = 0;
+    let srcPort = 0;
+    let dstPort = 0;
+    let seq = 0;
+    let ack = 0;
+    let tcpFlags = 0;
+    let window = 0;
+    let windowScale = -1;
+    let segmentLength = -1;
+    for (let depth = 0; ; depth++) {
+      // Ethernet II carrying IPv4.
+      if (end - o < 34 || b[o + 12] !== 0x08 || b[o + 13] !== 0x00) return false;
+      o += 14;
+      // IPv4: version 4, header whole, total length within the frame, not a fragment.
+      const versionAndLength = b[o];
+      if (versionAndLength >> 4 !== 4) return false;
+      const headerLength = (versionAndLength & 0x0f) * 4;
+      const totalLength = (b[o + 2] << 8) | b[o + 3];
+      if (headerLength < 20 || end - o < headerLength || totalLength < headerLength || totalLength > reported - o || ((b[o + 6] & 0x3f) | b[o + 7]) !== 0) return false;
+      protocol = b[o + 9];
+      src = (b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15];
+      dst = (b[o + 16] << 24) | (b[o + 17] << 16) | (b[o + 18] << 8) | b[o + 19];
+      reported = o + totalLength;
+      if (end > reported) end = reported;
+      o += headerLength;
+      if (protocol === 6) {
+        // TCP, its header whole.
+        if (end - o < 20) return false;
+        const tcpHeaderLength = (b[o + 12] >> 4) * 4;
+        if (tcpHeaderLength < 20 || o + tcpHeaderLength > end) return false;
+        srcPort = (b[o] << 8) | b[o + 1];
+        dstPort = (b[o + 2] << 8) | b[o + 3];
+        seq = ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0;
+        ack = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0;
+        tcpFlags = ((b[o + 12] << 8) | b[o + 13]) & 0x0fff;
+        window = (b[o + 14] << 8) | b[o + 15];
+        segmentLength = reported - o - tcpHeaderLength;
+        // Options: the window scale; a malformed one is the general path's to report.
+        const optionsEnd = o + tcpHeaderLength;
+        for (let p = o + 20; p < optionsEnd; ) {
+          const kind = b[p];
+          if (kind === 0) break;
+          if (kind === 1) {
+            p++;
+            continue;
+          }
+          if (p + 1 >= optionsEnd) return false;
+          const length = b[p + 1];
+          if (length < 2 || p + length > optionsEnd) return false;
+          if (kind === 3 && length === 3) windowScale = b[p + 2] < 14 ? b[p + 2] : 14;
+          p += length;
+        }
+        layers |= Layer.ETH | Layer.IPV4 | Layer.TCP;
+        protocolColumn = Protocol.TCP;
+        if ((srcPort === 53 || dstPort === 53) && end - optionsEnd >= 14) {
+          layers |= Layer.DNS;
+          protocolColumn = Protocol.DNS;
+        }
+        break;
+      }
+      if (protocol !== 17) return false;
+      // UDP, with a length that fits.
+      if (end - o < 8) return false;
+      srcPort = (b[o] << 8) | b[o + 1];
+      dstPort = (b[o + 2] << 8) | b[o + 3];
+      const udpLength = (b[o + 4] << 8) | b[o + 5];
+      if (udpLength < 8 || udpLength > reported - o) return false;
+      layers |= Layer.ETH | Layer.IPV4 | Layer.UDP;
+      protocolColumn = Protocol.UDP;
+      const payloadEnd = end < o + udpLength ? end : o + udpLength;
+      const apps = this.udpApps;
+      const app = apps[srcPort < dstPort ? srcPort : dstPort] || apps[srcPort < dstPort ? dstPort : srcPort];
+      if (app === UdpApp.NONE) break;
+      if (app === UdpApp.DNS || app === UdpApp.MDNS || app === UdpApp.LLMNR) {
+        if (payloadEnd - (o + 8) >= 12) {
+          layers |= Layer.DNS;
+          protocolColumn = Protocol.DNS;
+        }
+        break;
+      }
+      // VXLAN, once: its frame is decoded as the packet's, the UDP flow is the tunnel's.
+      if (app !== UdpApp.VXLAN || depth > 0 || payloadEnd - (o + 8) < 8) return false;
+      layers |= Layer.VXLAN;
+      marks |= Mark.TUNNELED;
+      tunnelSrc = src;
+      tunnelDst = dst;
+      tunnelSrcPort = srcPort;
+      tunnelDstPort = dstPort;
+      reported = o + udpLength;
+      end = payloadEnd;
+      o += 16;
+    }
+
+    // The packet's flow: found, or a new conversation; then the TCP analysis.
+    const table = this.conversations;
+    const h = ConversationTable.hashV4(protocol, src, dst, srcPort, dstPort);
+    const found = table.findV4(h, protocol, src, dst, srcPort, dstPort);
+    let conversation: number;
+    let direction = 0;
+    let created = found < 0;
+    if (created) conversation = table.createV4(h, protocol, src, dst, srcPort, dstPort, i, time);
+    else {
+      conversation = found >> 1;
+      direction = found & 1;
+    }
+    let analysis = 0;
+    if (protocol === 6) {
+      const tcp = table.tcp;
+      let t = table.foundTcpSlot;
+      const reuse = tcp.reuse(t, direction, tcpFlags, seq);
+      if (reuse === Reuse.NEW_CONNECTION) {
+        conversation = table.createV4(h, protocol, src, dst, srcPort, dstPort, i, time);
+        t = table.foundTcpSlot;
+        direction = 0;
+        created = true;
+      }
+      if (reuse !== Reuse.NONE) analysis |= Analysis.REUSED_PORTS;
+      analysis |= tcp.segment(t, direction, i, time, seconds === 0 && nanoseconds === 0, seq, ack, segmentLength, tcpFlags, window, windowScale, true, created);
+    }
+    if (direction === 1) marks |= Mark.REVERSE;
+    let related = -1;
+    if (tunnelSrc !== -1) {
+      const th = ConversationTable.hashV4(17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort);
+      const tunnel = table.findV4(th, 17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort);
+      if (tunnel >= 0) {
+        related = tunnel >> 1;
+        if (tunnel & 1) marks |= Mark.RELATED_REVERSE;
+      } else related = table.createV4(th, 17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort, i, time);
+    }
+    this.fileOffset[i] = fileOffset;
+    this.time[i] = time;
+    this.capturedLength[i] = capturedLength;
+    this.originalLength[i] = originalLength;
+    this.conversation[i] = conversation;
+    this.related[i] = related;
+    this.analysis[i] = analysis;
+    this.tcpFlags[i] = tcpFlags;
+    this.layers[i] = layers;
+    this.protocol[i] = protocolColumn;
+    this.marks[i] = marks;
+    this.interfaceIndex[i] = interfaceIndex;
+    this.count = i + 1;
+    return true;
   }
 
   finish(result: CaptureReadResult): void {

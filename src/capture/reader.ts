@@ -4,6 +4,7 @@
 // the byte offset; every packet before it has been delivered.
 import * as fs from 'node:fs';
 import { LinkType } from './linkTypes';
+import { RingReader, SLOT_FAILED, SLOT_FREE, readAhead } from './readerThread';
 
 export interface CaptureInterface {
   /** Index over the whole file: the interfaces of a second section follow those of the first. */
@@ -592,13 +593,18 @@ export class CaptureStreamReader {
 }
 
 export interface FileReadOptions {
-  /** Bytes per read; 256 KiB by default. */
+  /** Bytes per read; 1 MiB by default. */
   chunkSize?: number;
   /** How long to read before giving the event loop a turn; 50 ms by default. */
   yieldMs?: number;
   signal?: AbortSignal;
   /** Called at each turn given to the event loop, and at the end, with the bytes consumed so far. */
   progress?(bytesConsumed: number, packets: number): void;
+  /**
+   * Read ahead in a thread of our own (see readerThread.ts): true, false, or by default for
+   * files of at least 4 MiB read in chunks of the default size.
+   */
+  readerThread?: boolean;
 }
 
 /**
@@ -609,56 +615,140 @@ export interface FileReadOptions {
 const DEFAULT_CHUNK = 1024 * 1024;
 /** Room before each read for the tail of a record the previous chunk cut. */
 const CARRY_ROOM = MAX_CAPTURED_LENGTH + 64 * 1024;
+/** Files from this size on are read ahead by the reader thread. */
+const READER_THREAD_FROM = 4 * 1024 * 1024;
 
 /**
- * Reads a whole capture file in chunks (never the whole file in one buffer). The next chunk is
- * read (in the thread pool) while the current one is parsed, so a file coming from disk costs
- * little more than one in the page cache; the event loop gets a turn every `yieldMs` (default
- * 50 ms) so a big file does not freeze its host.
+ * Parses chunk after chunk, each read after CARRY_ROOM bytes of room where the tail of a record
+ * the previous chunk cut is put back in front of the rest of it.
+ */
+class ChunkedParse {
+  private carry: Buffer = Buffer.alloc(0);
+
+  constructor(readonly parser: CaptureParser) {}
+
+  /**
+   * Parses the `got` bytes read into `buffer` after its room (0: the end of the file). Returns
+   * false when reading should stop (the end, or an error); the buffer is free again on return.
+   */
+  chunk(buffer: Buffer, got: number): boolean {
+    const parser = this.parser;
+    const carry = this.carry;
+    let data: Buffer = buffer;
+    let start = CARRY_ROOM - carry.length;
+    if (carry.length <= CARRY_ROOM) buffer.set(carry, start);
+    else {
+      // A record longer than the room (up to the 128 MiB of USB captures): join the slow way.
+      data = Buffer.concat([carry, buffer.subarray(CARRY_ROOM, CARRY_ROOM + got)]);
+      start = 0;
+    }
+    const end = data === buffer ? CARRY_ROOM + got : data.length;
+    const used = parser.parse(data, start, end);
+    if (parser.done) return false;
+    const left = end - start - used;
+    if (got === 0) {
+      parser.finish(left);
+      return false;
+    }
+    // Copied out: the buffer is read into again.
+    this.carry = left > 0 ? Buffer.from(data.subarray(end - left, end)) : Buffer.alloc(0);
+    return true;
+  }
+}
+
+/**
+ * Reads a whole capture file in chunks (never the whole file in one buffer), reading ahead while
+ * the chunks already read are parsed, so a file coming from disk costs little more than one in
+ * the page cache: big files through the reader thread (see readerThread.ts), others (or when the
+ * thread is busy) through Node's thread pool, one chunk ahead. The event loop gets a turn every
+ * `yieldMs` (default 50 ms) so a big file does not freeze its host.
  */
 export async function readCaptureFile(path: string, sink: FrameSink, options: FileReadOptions = {}): Promise<CaptureReadResult> {
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
-  const yieldMs = options.yieldMs ?? 50;
   const parser = new CaptureParser(sink);
   const fd = await new Promise<number>((resolve, reject) => fs.open(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
   try {
-    // Two buffers: one being parsed, one being filled. Each keeps room in front for the tail of
-    // a record cut by the previous chunk.
-    const buffers = [Buffer.allocUnsafe(CARRY_ROOM + chunkSize), Buffer.allocUnsafe(CARRY_ROOM + chunkSize)];
-    let filePosition = 0;
-    const readInto = (buffer: Buffer) =>
-      new Promise<number>((resolve, reject) => {
-        const at = filePosition;
-        filePosition += chunkSize;
-        fs.read(fd, buffer, CARRY_ROOM, chunkSize, at, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead)));
-      });
-    let current = 0;
-    let pending = readInto(buffers[0]);
-    let carry: Buffer = Buffer.alloc(0);
-    let lastTurn = performance.now();
+    let ring: RingReader | undefined;
+    if (options.readerThread ?? (options.chunkSize === undefined && fs.fstatSync(fd).size >= READER_THREAD_FROM)) ring = readAhead(fd, 0, CARRY_ROOM, options.chunkSize ?? DEFAULT_CHUNK);
+    if (ring) await readFromRing(ring, parser, options);
+    else await readThroughPool(fd, parser, options);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return resultOf(parser);
+}
+
+/** Whether this thread may block in Atomics.wait (Node's main thread may; a browser's may not). */
+let canBlock = true;
+
+async function readFromRing(ring: RingReader, parser: CaptureParser, options: FileReadOptions): Promise<void> {
+  const yieldMs = options.yieldMs ?? 50;
+  const chunks = new ChunkedParse(parser);
+  const control = ring.control;
+  let lastTurn = performance.now();
+  const turn = async (): Promise<boolean> => {
+    options.progress?.(parser.position, parser.packets);
+    await new Promise((resolve) => setImmediate(resolve));
+    lastTurn = performance.now();
+    return !options.signal?.aborted;
+  };
+  try {
+    reading: for (let c = 0; ; c++) {
+      const s = c % ring.slots.length;
+      const stateAt = ring.stateIndex(s);
+      // Wait for chunk c, giving the event loop its turns meanwhile.
+      for (;;) {
+        const state = Atomics.load(control, stateAt);
+        if (state === c + 1) break;
+        if (state === SLOT_FAILED) throw new Error((await ring.finished) ?? 'the reader thread failed');
+        if (performance.now() - lastTurn >= yieldMs) {
+          if (!(await turn())) break reading;
+          continue;
+        }
+        if (canBlock) {
+          try {
+            Atomics.wait(control, stateAt, state, Math.max(1, yieldMs - (performance.now() - lastTurn)));
+            continue;
+          } catch {
+            canBlock = false;
+          }
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const got = Atomics.load(control, ring.lengthIndex(s));
+      const more = chunks.chunk(ring.slots[s], got);
+      Atomics.store(control, stateAt, SLOT_FREE);
+      Atomics.notify(control, stateAt);
+      if (!more) break;
+      if (performance.now() - lastTurn >= yieldMs && !(await turn())) break;
+    }
+    options.progress?.(parser.position, parser.packets);
+  } finally {
+    await ring.release();
+  }
+}
+
+async function readThroughPool(fd: number, parser: CaptureParser, options: FileReadOptions): Promise<void> {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
+  const yieldMs = options.yieldMs ?? 50;
+  const chunks = new ChunkedParse(parser);
+  // Two buffers: one being parsed, one being filled.
+  const buffers = [Buffer.allocUnsafe(CARRY_ROOM + chunkSize), Buffer.allocUnsafe(CARRY_ROOM + chunkSize)];
+  let filePosition = 0;
+  const readInto = (buffer: Buffer) =>
+    new Promise<number>((resolve, reject) => {
+      const at = filePosition;
+      filePosition += chunkSize;
+      fs.read(fd, buffer, CARRY_ROOM, chunkSize, at, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead)));
+    });
+  let current = 0;
+  let pending = readInto(buffers[0]);
+  let lastTurn = performance.now();
+  try {
     for (;;) {
       const got = await pending;
-      const buffer = buffers[current];
       // The next read goes into the other buffer while this one is parsed.
       pending = got > 0 ? readInto(buffers[1 - current]) : Promise.resolve(0);
-      let data: Buffer = buffer;
-      let start = CARRY_ROOM - carry.length;
-      if (carry.length <= CARRY_ROOM) buffer.set(carry, start);
-      else {
-        // A record longer than the room (up to the 128 MiB of USB captures): join the slow way.
-        data = Buffer.concat([carry, buffer.subarray(CARRY_ROOM, CARRY_ROOM + got)]);
-        start = 0;
-      }
-      const end = data === buffer ? CARRY_ROOM + got : data.length;
-      const used = parser.parse(data, start, end);
-      if (parser.done) break;
-      const left = end - start - used;
-      if (got === 0) {
-        parser.finish(left);
-        break;
-      }
-      // Copied out: this buffer is refilled two reads from now.
-      carry = left > 0 ? Buffer.from(data.subarray(end - left, end)) : Buffer.alloc(0);
+      if (!chunks.chunk(buffers[current], got)) break;
       current = 1 - current;
       if (performance.now() - lastTurn >= yieldMs) {
         options.progress?.(parser.position, parser.packets);
@@ -668,11 +758,9 @@ export async function readCaptureFile(path: string, sink: FrameSink, options: Fi
       }
     }
     options.progress?.(parser.position, parser.packets);
-    await pending.catch(() => 0);
   } finally {
-    fs.closeSync(fd);
+    await pending.catch(() => 0);
   }
-  return resultOf(parser);
 }
 
 /** The same, synchronously: for tests and small files. */

@@ -74,17 +74,18 @@ describe('fuzzing: truncations and bit flips never crash or hang', () => {
   it('seeded mutations of 60 corpus captures and the made ones', { timeout: 90_000 }, () => {
     const rnd = seeded(20261126);
     const samples: [string, Buffer][] = scenarios().map((s) => [s.name, s.bytes]);
-    if (fs.existsSync(CORPUS)) {
-      const names = fs
-        .readdirSync(CORPUS)
-        .filter((n) => /\.pcap(ng)?$/.test(n))
-        .sort();
-      // A seeded pick, biggest files left out so the run stays short.
-      const small = names.filter((n) => fs.statSync(path.join(CORPUS, n)).size < 200_000);
-      for (let k = 0; k < 60 && small.length; k++) {
-        const name = small.splice(Math.floor(rnd() * small.length), 1)[0];
-        samples.push([name, fs.readFileSync(path.join(CORPUS, name))]);
-      }
+    // The corpus is part of the test (CI always has it): without it, fail and say so.
+    assert.ok(fs.existsSync(CORPUS), `the capture corpus folder was not found at ${CORPUS} (tcpdump's test captures; set CAPTURE_CORPUS to where they are)`);
+    const names = fs
+      .readdirSync(CORPUS)
+      .filter((n) => /\.pcap(ng)?$/.test(n))
+      .sort();
+    // A seeded pick, biggest files left out so the run stays short.
+    const small = names.filter((n) => fs.statSync(path.join(CORPUS, n)).size < 200_000);
+    assert.ok(small.length >= 60, `the capture corpus folder at ${CORPUS} holds only ${small.length} captures under 200 kB (60 are needed)`);
+    for (let k = 0; k < 60; k++) {
+      const name = small.splice(Math.floor(rnd() * small.length), 1)[0];
+      samples.push([name, fs.readFileSync(path.join(CORPUS, name))]);
     }
     const t0 = performance.now();
     let runs = 0;

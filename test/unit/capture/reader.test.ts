@@ -244,6 +244,64 @@ describe('incremental reading', () => {
     }
   });
 
+  it('files read ahead by the reader thread: any chunking, pcap and pcapng, errors where the bytes say', async () => {
+    const pcap = pcapFile({ linkType: 1 }, sampleFrames());
+    for (const [name, bytes] of [['three.pcapng', ng], ['three.pcap', pcap]] as const) {
+      const file = tmpFile(name, bytes);
+      const reference = recorder();
+      const expected = readCaptureBytes(bytes, reference);
+      for (const chunkSize of [5, 64, 1 << 20]) {
+        const a = recorder();
+        const result = await readCaptureFile(file, a, { chunkSize, readerThread: true });
+        assert.deepEqual(a.frames, reference.frames, `${name}, chunks of ${chunkSize}`);
+        assert.deepEqual(result, expected);
+      }
+      // Cut inside the last record: the same error, at the same offset, either way.
+      const cut = tmpFile(`cut-${name}`, bytes.subarray(0, bytes.length - 10));
+      const viaPool = await readCaptureFile(cut, recorder(), { chunkSize: 64, readerThread: false });
+      const viaThread = await readCaptureFile(cut, recorder(), { chunkSize: 64, readerThread: true });
+      assert.match(viaThread.error!.message, /file cut short/);
+      assert.deepEqual(viaThread, viaPool);
+    }
+  });
+
+  it('a big file read ahead by the reader thread while another is read through the pool, and a read stopped early', async () => {
+    // 8 MB of frames of every size, so that records straddle the 1 MiB chunks at every offset.
+    const frames: CapturedFrame[] = [];
+    for (let i = 0, size = 0; size < 8_000_000; i++) {
+      const bytes = udpFrame('10.0.0.1', '10.0.0.2', 1000 + (i % 50), 2000, i % 1400);
+      frames.push({ bytes, seconds: 1_700_000_000 + i, nanoseconds: i });
+      size += 16 + bytes.length;
+    }
+    const bytes = pcapFile({ linkType: 1 }, frames);
+    const file = tmpFile('big.pcap', bytes);
+    const reference = recorder();
+    readCaptureBytes(bytes, reference);
+    const [a, b] = [recorder(), recorder()];
+    // Both at once: one gets the reader thread, the other reads through the pool.
+    const [ra, rb] = await Promise.all([readCaptureFile(file, a), readCaptureFile(file, b)]);
+    assert.equal(ra.packets, frames.length);
+    assert.equal(rb.packets, frames.length);
+    assert.ok(a.frames.length === frames.length && b.frames.length === frames.length);
+    for (let i = 0; i < frames.length; i += 997) {
+      assert.deepEqual(a.frames[i], reference.frames[i]);
+      assert.deepEqual(b.frames[i], reference.frames[i]);
+    }
+    // Stopped at the first turn given to the event loop once packets came: fewer packets, no
+    // error, and the thread is free again for the next file.
+    const controller = new AbortController();
+    const stopped = recorder();
+    const progress = (_bytes: number, packets: number) => {
+      if (packets > 0) controller.abort();
+    };
+    const partial = await readCaptureFile(file, stopped, { signal: controller.signal, yieldMs: 0, progress, readerThread: true });
+    assert.ok(partial.packets > 0 && partial.packets < frames.length, `${partial.packets} packets`);
+    assert.equal(partial.error, undefined);
+    const again = recorder();
+    assert.equal((await readCaptureFile(file, again, { readerThread: true })).packets, frames.length);
+    assert.deepEqual(again.frames[frames.length - 1], reference.frames[frames.length - 1]);
+  });
+
   it('follows a capture being written, until told to stop', async () => {
     const file = tmpFile('growing.pcap', Buffer.alloc(0));
     const frames = Array.from({ length: 30 }, (_, i) => ({ bytes: udpFrame('10.0.0.1', '10.0.0.2', 1000 + i, 53, 20 + i), seconds: 1_700_000_000 + i, nanoseconds: 0 }));
