@@ -3,7 +3,7 @@
 // counters) and, for a refusal, whether anything listens on the port in the server task.
 import { parseSs } from '../../netns/parsers';
 import { NET_CAPABILITIES, type NetCommand } from '../../netns/command';
-import { describeTarget, sandboxTarget, type Target } from '../../netns/target';
+import { describeTarget, networkTarget, sandboxTarget, type Target } from '../../netns/target';
 import type { CommandRunner } from '../../netns/runner';
 import type { SwarmSnapshot } from '../../swarm/snapshot';
 import { blockingRules, describeRule, readFirewall, type FirewallReading, type FirewallRule } from '../firewall';
@@ -44,8 +44,21 @@ export async function connectionFindings(snapshot: SwarmSnapshot, runner: Comman
     const notes: string[] = [];
     if (source.address && serverAddress && source.target && serverTarget) {
       const flow = { src: source.address, dst: serverAddress, proto: 'tcp', dport: destination.port };
-      const [serverFw, clientFw] = await Promise.all([read(serverTarget), read(source.target)]);
-      for (const [reading, chains, label] of [[serverFw, ['INPUT'], `the server task ${serverName}`], [clientFw, ['OUTPUT'], `the client task ${source.label}`]] as const) {
+      // The two tasks, then swarm's own overlay namespace of the network on both nodes (its bridge
+      // forwards the flow between vxlan0 and the tasks' veths).
+      const network = snapshot.networks.find((n) => n.name === matrix.network);
+      const overlayOn = (nodeId: string | undefined) => {
+        const node = nodeId ? snapshot.nodeById.get(nodeId) : undefined;
+        return node && network ? networkTarget('overlay', node, network) : undefined;
+      };
+      const overlays = [...new Map([overlayOn(serverTask?.nodeId), overlayOn(source.nodeId)].filter((t): t is Target => t !== undefined).map((t) => [t.node.id, t])).values()];
+      const [serverFw, clientFw, ...overlayFw] = await Promise.all([read(serverTarget), read(source.target), ...overlays.map(read)]);
+      const places: [FirewallReading, string[], string][] = [
+        [serverFw, ['INPUT'], `the server task ${serverName}`],
+        [clientFw, ['OUTPUT'], `the client task ${source.label}`],
+        ...overlayFw.map((r): [FirewallReading, string[], string] => [r, ['FORWARD', 'INPUT', 'OUTPUT'], `swarm's overlay namespace of ${matrix.network}`]),
+      ];
+      for (const [reading, chains, label] of places) {
         const matched = blockingRules(reading, flow, chains);
         for (const rule of matched) rules.push({ where: `${label} on ${reading.target.node.hostname}`, rule });
         if (matched.length) evidence.push(reading.evidence);
