@@ -243,6 +243,20 @@ export class ConversationTable {
     }
   }
 
+  // Warming: reading what lookups will need a few packets ahead of them, in passes over several
+  // packets (each pass's loads independent of each other, so that their cache misses overlap).
+
+  /** The conversation in the first slot of hash `h`, or -1 (a guess: the lookup decides). */
+  warmSlot(h: number): number {
+    const slots = this.slots;
+    return slots[((h & ((slots.length >> 1) - 1)) << 1) | 1] - 1;
+  }
+
+  /** The TCP slot of conversation `c` (reading its record), or -1. */
+  warmRecord(c: number): number {
+    return c < 0 ? -1 : this.records[c * STRIDE + K_TCP_SLOT] - 1;
+  }
+
   /** 0: the key's source is side A of the record at `o`; 1: its destination is; -1: neither. */
   private static match(k: Int32Array<ArrayBufferLike>, o: number, key: FlowKey): number {
     const w = key.words;

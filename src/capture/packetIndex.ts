@@ -24,6 +24,35 @@ export interface IndexOptions extends DecodeOptions {
 
 /** Packets before the index sizes itself from the file size (see grow). */
 const FIRST_CAPACITY = 16384;
+/** Fast-path frames put through the conversations and the analysis together (see flush). */
+const BATCH = 16;
+// A batched frame: what fastParse read, as int32 (sequence numbers too: read back with >>> 0).
+const B_CAPTURED = 0;
+const B_ORIGINAL = 1;
+const B_INTERFACE = 2;
+const B_TIME_IS_ZERO = 3;
+const B_PROTOCOL = 4;
+const B_SRC = 5;
+const B_DST = 6;
+const B_SRC_PORT = 7;
+const B_DST_PORT = 8;
+const B_SEQ = 9;
+const B_ACK = 10;
+const B_TCP_FLAGS = 11;
+const B_WINDOW = 12;
+const B_WINDOW_SCALE = 13;
+const B_SEGMENT_LENGTH = 14;
+const B_LAYERS = 15;
+const B_PROTOCOL_COLUMN = 16;
+const B_MARKS = 17;
+const B_HASH = 18;
+const B_TUNNEL = 19;
+const B_TUNNEL_SRC = 20;
+const B_TUNNEL_DST = 21;
+const B_TUNNEL_SRC_PORT = 22;
+const B_TUNNEL_DST_PORT = 23;
+const B_TUNNEL_HASH = 24;
+const B_STRIDE = 32;
 /** Rows ahead of the published progress that the prefaulting thread faults in. */
 const PREFAULT_LEAD = 131072;
 
@@ -74,8 +103,16 @@ export class PacketIndex implements FrameSink {
 
   /** The decoder's table of what each UDP port carries. */
   private readonly udpApps: Uint8Array;
-  /** Frames go through fastFrame first (off: everything through the general decoder). */
+  /** Frames go through fastParse first (off: everything through the general decoder). */
   private readonly fastPath: boolean;
+  /** Frames fastParse read, waiting in the batch for flush() (see there). */
+  private pending = 0;
+  private readonly batch = new Int32Array(BATCH * B_STRIDE);
+  /** Per batched frame: its time and its file offset. */
+  private readonly batchTimes = new Float64Array(BATCH * 2);
+  /** What the warming loads read (kept, so that they are not optimised away). */
+  warmth = 0;
+  private readonly warmRows = new Int32Array(BATCH);
 
   constructor(readonly options: IndexOptions = {}) {
     this.decoder = new PacketDecoder(options);
@@ -157,6 +194,7 @@ export class PacketIndex implements FrameSink {
 
   /** Gives back the spare capacity once reading is over. */
   trim(): void {
+    this.flush();
     if (this.capacity === this.count) return;
     const n = this.count;
     this.fileOffset = this.fileOffset.slice(0, n);
@@ -175,16 +213,32 @@ export class PacketIndex implements FrameSink {
   }
 
   frame(bytes: Uint8Array, start: number, capturedLength: number, originalLength: number, seconds: number, nanoseconds: number, interfaceIndex: number, fileOffset: number): void {
-    const i = this.count;
-    if (i === this.capacity) this.grow();
-    if ((i & 4095) === 0) Atomics.store(this.progress, 0, i);
-    if (i === 0) {
+    if (this.count + this.pending === 0) {
       this.firstSeconds = seconds;
       this.firstNanoseconds = nanoseconds;
     }
     const time = (seconds - this.firstSeconds) * 1e9 + (nanoseconds - this.firstNanoseconds);
     const linkType = this.linkTypes[interfaceIndex] ?? -1;
-    if (linkType === LinkType.ETHERNET && this.fastPath && this.fastFrame(bytes, start, capturedLength, originalLength, seconds, nanoseconds, interfaceIndex, fileOffset, i, time)) return;
+    if (linkType === LinkType.ETHERNET && this.fastPath) {
+      const k = this.pending;
+      if (this.fastParse(bytes, start, capturedLength, originalLength, k)) {
+        const o = k * B_STRIDE;
+        const batch = this.batch;
+        batch[o + B_CAPTURED] = capturedLength;
+        batch[o + B_ORIGINAL] = originalLength;
+        batch[o + B_INTERFACE] = interfaceIndex;
+        batch[o + B_TIME_IS_ZERO] = seconds === 0 && nanoseconds === 0 ? 1 : 0;
+        this.batchTimes[k * 2] = time;
+        this.batchTimes[k * 2 + 1] = fileOffset;
+        if (++this.pending === BATCH) this.flush();
+        return;
+      }
+    }
+    // Frames in order: those parsed before this one first.
+    if (this.pending) this.flush();
+    const i = this.count;
+    if (i === this.capacity) this.grow();
+    if ((i & 4095) === 0) Atomics.store(this.progress, 0, i);
     const f = this.facts;
     this.decoder.decode(bytes, start, capturedLength, originalLength, linkType, f);
     let conversation = -1;
@@ -277,18 +331,19 @@ export class PacketIndex implements FrameSink {
    * The common case without the general decoder: Ethernet, IPv4 (no options problem, not a
    * fragment, lengths consistent), TCP or UDP, possibly inside VXLAN. It yields exactly what
    * decode() and the code above would (test/unit/capture/index.test.ts compares the two on the
-   * corpus); anything else, or anything odd, returns false before changing any state, and the
-   * general path takes the frame.
+   * corpus and on frames cut and altered byte by byte); anything else, or anything odd, returns
+   * false, and the general path takes the frame. What it reads goes into row `k` of the batch.
    */
-  private fastFrame(b: Uint8Array, start: number, capturedLength: number, originalLength: number, seconds: number, nanoseconds: number, interfaceIndex: number, fileOffset: number, i: number, time: number): boolean {
+  private fastParse(b: Uint8Array, start: number, capturedLength: number, originalLength: number, k: number): boolean {
     let end = start + capturedLength;
     let reported = start + (originalLength > capturedLength ? originalLength : capturedLength);
     let o = start;
     let layers = 0;
     let protocolColumn: number = Protocol.OTHER;
     let marks = 0;
-    // The outer flow of a VXLAN tunnel (tunnelSrc === -1: none).
-    let tunnelSrc = -1;
+    // The outer flow of a VXLAN tunnel.
+    let tunnel = 0;
+    let tunnelSrc = 0;
     let tunnelDst = 0;
     let tunnelSrcPort = 0;
     let tunnelDstPort = 0;
@@ -326,8 +381,8 @@ export class PacketIndex implements FrameSink {
         if (tcpHeaderLength < 20 || o + tcpHeaderLength > end) return false;
         srcPort = (b[o] << 8) | b[o + 1];
         dstPort = (b[o + 2] << 8) | b[o + 3];
-        seq = ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0;
-        ack = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0;
+        seq = (b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7];
+        ack = (b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11];
         tcpFlags = ((b[o + 12] << 8) | b[o + 13]) & 0x0fff;
         window = (b[o + 14] << 8) | b[o + 15];
         segmentLength = reported - o - tcpHeaderLength;
@@ -378,6 +433,7 @@ export class PacketIndex implements FrameSink {
       if (app !== UdpApp.VXLAN || depth > 0 || payloadEnd - (o + 8) < 8) return false;
       layers |= Layer.VXLAN;
       marks |= Mark.TUNNELED;
+      tunnel = 1;
       tunnelSrc = src;
       tunnelDst = dst;
       tunnelSrcPort = srcPort;
@@ -386,10 +442,74 @@ export class PacketIndex implements FrameSink {
       end = payloadEnd;
       o += 16;
     }
+    const batch = this.batch;
+    const r = k * B_STRIDE;
+    batch[r + B_PROTOCOL] = protocol;
+    batch[r + B_SRC] = src;
+    batch[r + B_DST] = dst;
+    batch[r + B_SRC_PORT] = srcPort;
+    batch[r + B_DST_PORT] = dstPort;
+    batch[r + B_SEQ] = seq;
+    batch[r + B_ACK] = ack;
+    batch[r + B_TCP_FLAGS] = tcpFlags;
+    batch[r + B_WINDOW] = window;
+    batch[r + B_WINDOW_SCALE] = windowScale;
+    batch[r + B_SEGMENT_LENGTH] = segmentLength;
+    batch[r + B_LAYERS] = layers;
+    batch[r + B_PROTOCOL_COLUMN] = protocolColumn;
+    batch[r + B_MARKS] = marks;
+    batch[r + B_HASH] = ConversationTable.hashV4(protocol, src, dst, srcPort, dstPort);
+    batch[r + B_TUNNEL] = tunnel;
+    if (tunnel) {
+      batch[r + B_TUNNEL_SRC] = tunnelSrc;
+      batch[r + B_TUNNEL_DST] = tunnelDst;
+      batch[r + B_TUNNEL_SRC_PORT] = tunnelSrcPort;
+      batch[r + B_TUNNEL_DST_PORT] = tunnelDstPort;
+      batch[r + B_TUNNEL_HASH] = ConversationTable.hashV4(17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort);
+    }
+    return true;
+  }
 
+  /**
+   * Puts the batched frames through the conversations and the TCP analysis, in order. First a
+   * pass that only reads what their lookups will need (slots, records, TCP state): done for all
+   * of them at once, those cache misses overlap instead of coming one after the other.
+   * The reader calls this after each piece of input it parses; finish() does too.
+   */
+  flush(): void {
+    const n = this.pending;
+    if (n === 0) return;
+    const batch = this.batch;
+    const table = this.conversations;
+    const warm = this.warmRows;
+    for (let k = 0; k < n; k++) warm[k] = table.warmSlot(batch[k * B_STRIDE + B_HASH]);
+    for (let k = 0; k < n; k++) warm[k] = table.warmRecord(warm[k]);
+    let warmth = 0;
+    for (let k = 0; k < n; k++) if (warm[k] >= 0) warmth ^= table.tcp.warm(warm[k]);
+    for (let k = 0; k < n; k++) if (batch[k * B_STRIDE + B_TUNNEL]) warmth ^= table.warmSlot(batch[k * B_STRIDE + B_TUNNEL_HASH]);
+    this.warmth = warmth;
+    for (let k = 0; k < n; k++) this.commit(k);
+    this.pending = 0;
+  }
+
+  /** Row k of the batch into the index: its conversations, its TCP analysis, its columns. */
+  private commit(k: number): void {
+    const i = this.count;
+    if (i === this.capacity) this.grow();
+    if ((i & 4095) === 0) Atomics.store(this.progress, 0, i);
+    const batch = this.batch;
+    const r = k * B_STRIDE;
+    const time = this.batchTimes[k * 2];
+    const protocol = batch[r + B_PROTOCOL];
+    const src = batch[r + B_SRC];
+    const dst = batch[r + B_DST];
+    const srcPort = batch[r + B_SRC_PORT];
+    const dstPort = batch[r + B_DST_PORT];
+    const tcpFlags = batch[r + B_TCP_FLAGS];
+    let marks = batch[r + B_MARKS];
     // The packet's flow: found, or a new conversation; then the TCP analysis.
     const table = this.conversations;
-    const h = ConversationTable.hashV4(protocol, src, dst, srcPort, dstPort);
+    const h = batch[r + B_HASH];
     const found = table.findV4(h, protocol, src, dst, srcPort, dstPort);
     let conversation: number;
     let direction = 0;
@@ -402,6 +522,7 @@ export class PacketIndex implements FrameSink {
     let analysis = 0;
     if (protocol === 6) {
       const tcp = table.tcp;
+      const seq = batch[r + B_SEQ] >>> 0;
       let t = table.foundTcpSlot;
       const reuse = tcp.reuse(t, direction, tcpFlags, seq);
       if (reuse === Reuse.NEW_CONNECTION) {
@@ -411,35 +532,39 @@ export class PacketIndex implements FrameSink {
         created = true;
       }
       if (reuse !== Reuse.NONE) analysis |= Analysis.REUSED_PORTS;
-      analysis |= tcp.segment(t, direction, i, time, seconds === 0 && nanoseconds === 0, seq, ack, segmentLength, tcpFlags, window, windowScale, true, created);
+      analysis |= tcp.segment(t, direction, i, time, batch[r + B_TIME_IS_ZERO] === 1, seq, batch[r + B_ACK] >>> 0, batch[r + B_SEGMENT_LENGTH], tcpFlags, batch[r + B_WINDOW], batch[r + B_WINDOW_SCALE], true, created);
     }
     if (direction === 1) marks |= Mark.REVERSE;
     let related = -1;
-    if (tunnelSrc !== -1) {
-      const th = ConversationTable.hashV4(17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort);
+    if (batch[r + B_TUNNEL]) {
+      const th = batch[r + B_TUNNEL_HASH];
+      const tunnelSrc = batch[r + B_TUNNEL_SRC];
+      const tunnelDst = batch[r + B_TUNNEL_DST];
+      const tunnelSrcPort = batch[r + B_TUNNEL_SRC_PORT];
+      const tunnelDstPort = batch[r + B_TUNNEL_DST_PORT];
       const tunnel = table.findV4(th, 17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort);
       if (tunnel >= 0) {
         related = tunnel >> 1;
         if (tunnel & 1) marks |= Mark.RELATED_REVERSE;
       } else related = table.createV4(th, 17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort, i, time);
     }
-    this.fileOffset[i] = fileOffset;
+    this.fileOffset[i] = this.batchTimes[k * 2 + 1];
     this.time[i] = time;
-    this.capturedLength[i] = capturedLength;
-    this.originalLength[i] = originalLength;
+    this.capturedLength[i] = batch[r + B_CAPTURED];
+    this.originalLength[i] = batch[r + B_ORIGINAL];
     this.conversation[i] = conversation;
     this.related[i] = related;
     this.analysis[i] = analysis;
     this.tcpFlags[i] = tcpFlags;
-    this.layers[i] = layers;
-    this.protocol[i] = protocolColumn;
+    this.layers[i] = batch[r + B_LAYERS];
+    this.protocol[i] = batch[r + B_PROTOCOL_COLUMN];
     this.marks[i] = marks;
-    this.interfaceIndex[i] = interfaceIndex;
+    this.interfaceIndex[i] = batch[r + B_INTERFACE];
     this.count = i + 1;
-    return true;
   }
 
   finish(result: CaptureReadResult): void {
+    this.flush();
     this.format = result.format;
     this.error = result.error;
     this.complete = true;

@@ -4,7 +4,7 @@
 // the byte offset; every packet before it has been delivered.
 import * as fs from 'node:fs';
 import { LinkType } from './linkTypes';
-import { RingReader, SLOT_FAILED, SLOT_FREE, readAhead } from './readerThread';
+import { MODE_PCAP, REST_CARRIED, REST_END, RingReader, SLOT_FAILED, SLOT_FREE, W_LENGTH, W_NEXT, W_RECORDS, W_REST, W_STATE, readAhead } from './readerThread';
 
 export interface CaptureInterface {
   /** Index over the whole file: the interfaces of a second section follow those of the first. */
@@ -49,6 +49,11 @@ export interface FrameSink {
    * sits in the file, so it can be read again later.
    */
   frame(bytes: Uint8Array, start: number, capturedLength: number, originalLength: number, seconds: number, nanoseconds: number, interfaceIndex: number, fileOffset: number): void;
+  /**
+   * The frames so far are all there is for now: a sink that holds some back (to handle them
+   * together) finishes them. Called after each piece of input and at the end.
+   */
+  flush?(): void;
   interfaceAdded?(iface: CaptureInterface): void;
   /** pcapng name resolution block: an address (dotted or IPv6 text) and its names. */
   names?(address: string, names: string[]): void;
@@ -108,6 +113,8 @@ export class CaptureParser {
   /** Total length of the record the parser waits for (0 when unknown or nothing waits). */
   needed = 0;
   sections = 0;
+  /** What the reads ahead read (kept only so that they are not optimised away). */
+  ahead = 0;
 
   private littleEndian = true;
   private pcapNanos = false;
@@ -134,6 +141,8 @@ export class CaptureParser {
     }
     const consumed = this.format!.kind === 'pcap' ? this.parsePcapRecords(buf, p, end) : this.parsePcapngBlocks(buf, p, end);
     this.position += consumed;
+    // The bytes are the caller's again once this returns.
+    this.sink.flush?.();
     return p - start + consumed;
   }
 
@@ -216,6 +225,39 @@ export class CaptureParser {
     this.sections = 1;
     this.sink.interfaceAdded?.(iface);
     return 24;
+  }
+
+  /**
+   * pcap records found beforehand (by the reader thread): at offsets[from .. from + count) in
+   * `b`, each one whole, with a captured length the link type allows, one after the other in the
+   * file from `position` on. As parse(), without looking for where each record ends.
+   */
+  parsePcapRecordsAt(b: Uint8Array, offsets: Int32Array, from: number, count: number): void {
+    if (this.error || this.format?.kind !== 'pcap') return;
+    const le = this.littleEndian;
+    const nanos = this.pcapNanos;
+    const sink = this.sink;
+    const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    let position = this.position;
+    const to = from + count;
+    // Each record's first bytes read a few records ahead of its turn: the reads of several
+    // records then wait for memory together rather than one after the other.
+    let ahead = 0;
+    for (let k = from; k < from + 4 && k < to; k++) ahead ^= b[offsets[k]];
+    for (let k = from; k < to; k++) {
+      if (k + 4 < to) ahead ^= b[offsets[k + 4]] ^ b[offsets[k + 4] + 64];
+      const p = offsets[k];
+      const seconds = view.getUint32(p, le);
+      const fraction = view.getUint32(p + 4, le);
+      const captured = view.getUint32(p + 8, le);
+      const original = view.getUint32(p + 12, le);
+      this.packets++;
+      sink.frame(b, p + 16, captured, original, seconds, nanos ? fraction : fraction * 1000, 0, position + 16);
+      position += 16 + captured;
+    }
+    this.position = position;
+    this.ahead = ahead;
+    sink.flush?.();
   }
 
   private parsePcapRecords(b: Uint8Array, start: number, end: number): number {
@@ -669,7 +711,7 @@ export async function readCaptureFile(path: string, sink: FrameSink, options: Fi
   try {
     let ring: RingReader | undefined;
     if (options.readerThread ?? (options.chunkSize === undefined && fs.fstatSync(fd).size >= READER_THREAD_FROM)) ring = readAhead(fd, 0, CARRY_ROOM, options.chunkSize ?? DEFAULT_CHUNK);
-    if (ring) await readFromRing(ring, parser, options);
+    if (ring) await readFromRing(fd, ring, parser, options);
     else await readThroughPool(fd, parser, options);
   } finally {
     fs.closeSync(fd);
@@ -680,11 +722,16 @@ export async function readCaptureFile(path: string, sink: FrameSink, options: Fi
 /** Whether this thread may block in Atomics.wait (Node's main thread may; a browser's may not). */
 let canBlock = true;
 
-async function readFromRing(ring: RingReader, parser: CaptureParser, options: FileReadOptions): Promise<void> {
+async function readFromRing(fd: number, ring: RingReader, parser: CaptureParser, options: FileReadOptions): Promise<void> {
   const yieldMs = options.yieldMs ?? 50;
   const chunks = new ChunkedParse(parser);
   const control = ring.control;
+  const room = ring.carryRoom;
   let lastTurn = performance.now();
+  let stopped = false;
+  /** Where to go on reading through the pool (the reader left a record to the parser that the
+   *  parser took after all: not expected, but then the rest of the file is still read). */
+  let rest = -1;
   const turn = async (): Promise<boolean> => {
     options.progress?.(parser.position, parser.packets);
     await new Promise((resolve) => setImmediate(resolve));
@@ -694,14 +741,17 @@ async function readFromRing(ring: RingReader, parser: CaptureParser, options: Fi
   try {
     reading: for (let c = 0; ; c++) {
       const s = c % ring.slots.length;
-      const stateAt = ring.stateIndex(s);
+      const stateAt = ring.word(s, W_STATE);
       // Wait for chunk c, giving the event loop its turns meanwhile.
       for (;;) {
         const state = Atomics.load(control, stateAt);
         if (state === c + 1) break;
         if (state === SLOT_FAILED) throw new Error((await ring.finished) ?? 'the reader thread failed');
         if (performance.now() - lastTurn >= yieldMs) {
-          if (!(await turn())) break reading;
+          if (!(await turn())) {
+            stopped = true;
+            break reading;
+          }
           continue;
         }
         if (canBlock) {
@@ -714,26 +764,46 @@ async function readFromRing(ring: RingReader, parser: CaptureParser, options: Fi
         }
         await new Promise((resolve) => setImmediate(resolve));
       }
-      const got = Atomics.load(control, ring.lengthIndex(s));
-      const more = chunks.chunk(ring.slots[s], got);
+      const got = Atomics.load(control, ring.word(s, W_LENGTH));
+      const slot = ring.slots[s];
+      let more: boolean;
+      if (ring.mode() === MODE_PCAP) {
+        // The records the reader found, then whatever it left to the parser.
+        if (c === 0) parser.parse(slot, room, room + 24);
+        if (!parser.done) parser.parsePcapRecordsAt(slot, ring.offsets, s * ring.offsetsPerSlot, control[ring.word(s, W_RECORDS)]);
+        const left = control[ring.word(s, W_REST)];
+        more = !parser.done && left === REST_CARRIED;
+        if (!parser.done && left !== REST_CARRIED) {
+          const next = control[ring.word(s, W_NEXT)];
+          const end = room + got;
+          const used = parser.parse(slot, next, end);
+          if (left === REST_END) parser.finish(end - next - used);
+          else if (!parser.done) rest = parser.position;
+        }
+      } else more = chunks.chunk(slot, got);
       Atomics.store(control, stateAt, SLOT_FREE);
       Atomics.notify(control, stateAt);
       if (!more) break;
-      if (performance.now() - lastTurn >= yieldMs && !(await turn())) break;
+      if (performance.now() - lastTurn >= yieldMs && !(await turn())) {
+        stopped = true;
+        break;
+      }
     }
-    options.progress?.(parser.position, parser.packets);
   } finally {
     await ring.release();
   }
+  if (rest >= 0 && !stopped) await readThroughPool(fd, parser, options, rest);
+  else options.progress?.(parser.position, parser.packets);
 }
 
-async function readThroughPool(fd: number, parser: CaptureParser, options: FileReadOptions): Promise<void> {
+/** Reads from `from` on (where the parser stands) through Node's thread pool, one chunk ahead. */
+async function readThroughPool(fd: number, parser: CaptureParser, options: FileReadOptions, from = 0): Promise<void> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   const yieldMs = options.yieldMs ?? 50;
   const chunks = new ChunkedParse(parser);
   // Two buffers: one being parsed, one being filled.
   const buffers = [Buffer.allocUnsafe(CARRY_ROOM + chunkSize), Buffer.allocUnsafe(CARRY_ROOM + chunkSize)];
-  let filePosition = 0;
+  let filePosition = from;
   const readInto = (buffer: Buffer) =>
     new Promise<number>((resolve, reject) => {
       const at = filePosition;

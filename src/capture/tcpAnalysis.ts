@@ -207,6 +207,13 @@ export class TcpAnalysisState {
     if (buffer instanceof SharedArrayBuffer) prefault([buffer], [INT_STRIDE * 4], capacity, this.progress, 4096);
   }
 
+  /** Reads each cache line of connection t's state (see ConversationTable.warm). */
+  warm(t: number): number {
+    const n = this.ints;
+    const o = t * INT_STRIDE;
+    return n[o] ^ n[o + 16] ^ n[o + 32] ^ n[o + INT_STRIDE - 1];
+  }
+
   hasBaseSeq(t: number, direction: number): boolean {
     return (this.ints[t * INT_STRIDE + direction * DIRECTION_INTS + FLAGS] & BASE_SEQ_SET) !== 0;
   }

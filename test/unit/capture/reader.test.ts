@@ -246,7 +246,17 @@ describe('incremental reading', () => {
 
   it('files read ahead by the reader thread: any chunking, pcap and pcapng, errors where the bytes say', async () => {
     const pcap = pcapFile({ linkType: 1 }, sampleFrames());
-    for (const [name, bytes] of [['three.pcapng', ng], ['three.pcap', pcap]] as const) {
+    // A record the reader thread leaves to the parser (longer than any link allows).
+    const refused = Buffer.from(pcap);
+    refused.writeUInt32LE(0x7fffffff, 24 + 16 + sampleFrames()[0].bytes.length + 8);
+    const files: [string, Buffer][] = [
+      ['three.pcapng', ng],
+      ['three.pcap', pcap],
+      ['three-be-nano.pcap', pcapFile({ linkType: 1, bigEndian: true, nanosecond: true }, sampleFrames())],
+      ['three-usb.pcap', pcapFile({ linkType: 220 }, sampleFrames())],
+      ['refused.pcap', refused],
+    ];
+    for (const [name, bytes] of files) {
       const file = tmpFile(name, bytes);
       const reference = recorder();
       const expected = readCaptureBytes(bytes, reference);
@@ -256,12 +266,17 @@ describe('incremental reading', () => {
         assert.deepEqual(a.frames, reference.frames, `${name}, chunks of ${chunkSize}`);
         assert.deepEqual(result, expected);
       }
-      // Cut inside the last record: the same error, at the same offset, either way.
-      const cut = tmpFile(`cut-${name}`, bytes.subarray(0, bytes.length - 10));
-      const viaPool = await readCaptureFile(cut, recorder(), { chunkSize: 64, readerThread: false });
-      const viaThread = await readCaptureFile(cut, recorder(), { chunkSize: 64, readerThread: true });
-      assert.match(viaThread.error!.message, /file cut short/);
-      assert.deepEqual(viaThread, viaPool);
+      // Cut inside the last record, or inside its header: the same error, at the same offset,
+      // either way.
+      for (const cutBy of [10, bytes.length - (24 + 16 + sampleFrames()[0].bytes.length + 16 + sampleFrames()[1].bytes.length + 7)]) {
+        const cut = tmpFile(`cut-${cutBy}-${name}`, bytes.subarray(0, bytes.length - cutBy));
+        for (const chunkSize of [7, 64, 1 << 20]) {
+          const viaPool = await readCaptureFile(cut, recorder(), { chunkSize, readerThread: false });
+          const viaThread = await readCaptureFile(cut, recorder(), { chunkSize, readerThread: true });
+          assert.ok(viaThread.error, `${name} cut by ${cutBy}`);
+          assert.deepEqual(viaThread, viaPool, `${name} cut by ${cutBy}, chunks of ${chunkSize}`);
+        }
+      }
     }
   });
 
