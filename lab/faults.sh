@@ -37,12 +37,15 @@ incident() {
   esac
 }
 
+# In the raw table's PREROUTING (bridged packets pass it with bridge netfilter on): before the
+# filter FORWARD chain, where lab.sh may insert its own ACCEPT for the bridge above any rule.
 vxlan_drop() {
-  local rule=(FORWARD -s 10.99.0.12 -d 10.99.0.10 -p udp --dport 4789 -m comment --comment "$COMMENT" -j DROP)
+  local rule=(PREROUTING -s 10.99.0.12 -d 10.99.0.10 -p udp --dport 4789 -m comment --comment "$COMMENT" -j DROP)
+  [ "$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null)" = 1 ] || [ "$1" != on ] || die "bridge netfilter is off (net.bridge.bridge-nf-call-iptables): a host rule cannot drop bridged lab traffic"
   case $1 in
-    on) iptables -C "${rule[@]}" 2>/dev/null || iptables -I "${rule[@]}" ;;
-    off) while iptables -C "${rule[@]}" 2>/dev/null; do iptables -D "${rule[@]}"; done ;;
-    status) iptables -C "${rule[@]}" 2>/dev/null && echo "vxlan-drop: on" || echo "vxlan-drop: off" ;;
+    on) iptables -w -t raw -C "${rule[@]}" 2>/dev/null || iptables -w -t raw -I "${rule[@]}" ;;
+    off) while iptables -w -t raw -C "${rule[@]}" 2>/dev/null; do iptables -w -t raw -D "${rule[@]}"; done ;;
+    status) iptables -w -t raw -C "${rule[@]}" 2>/dev/null && echo "vxlan-drop: on" || echo "vxlan-drop: off" ;;
   esac
 }
 

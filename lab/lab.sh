@@ -886,6 +886,8 @@ do_down() {
 
 cmd_down() {
   require_linux; require_root; take_lock
+  # A fault injected by lab/faults.sh outside the nodes (a host raw-table rule) goes with the lab.
+  bash "$(dirname "${BASH_SOURCE[0]}")/faults.sh" vxlan-drop off 2>/dev/null || true
   if ! lab_present; then say "lab is not up; nothing to do"; return 0; fi
   do_down || { say "lab down finished with warnings after $(elapsed)s"; exit 1; }
   say "lab is down ($(elapsed)s)"

@@ -269,7 +269,12 @@ export function parsePingOutput(stdout: string): PingOutcome {
   for (const block of stdout.split(/^### size /m).slice(1)) {
     const size = Number(block.split('\n', 1)[0]);
     const m = /(\d+) packets transmitted, (\d+) (?:packets )?received/.exec(block);
-    sizes.push({ size, sent: m ? Number(m[1]) : 0, received: m ? Number(m[2]) : 0 });
+    // Only answers from the address pinged count: busybox ping also counts a reply from another
+    // address that happens to carry its id (seen on the lab while a path was cut).
+    const target = /^PING \S+ \(([^)]+)\)/m.exec(block)?.[1];
+    const fromTarget = target ? block.split('\n').filter((l) => new RegExp(`^\\d+ bytes from ${target.replace(/[.:]/g, '\\$&')}[:,]`).test(l)).length : undefined;
+    const received = m ? Number(m[2]) : 0;
+    sizes.push({ size, sent: m ? Number(m[1]) : 0, received: fromTarget === undefined ? received : Math.min(received, fromTarget) });
   }
   return { sizes };
 }

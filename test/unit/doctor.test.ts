@@ -85,6 +85,8 @@ describe('probe output recorded on the lab (tcpdump watching busybox nc)', () =>
   it('ping: full-size and small packets counted separately', () => {
     assert.deepEqual(parsePingOutput(fixture('ping-ok.txt')).sizes, [{ size: 56, sent: 2, received: 2 }, { size: 1422, sent: 2, received: 2 }]);
     assert.deepEqual(parsePingOutput(fixture('ping-none.txt')).sizes, [{ size: 56, sent: 2, received: 0 }]);
+    const stray = ['### size 56', 'PING 10.0.1.36 (10.0.1.36): 56 data bytes', '172 bytes from 10.0.1.33: seq=0 ttl=64 time=1.775 ms', '172 bytes from 10.0.1.33: seq=1 ttl=64 time=1.438 ms', '', '--- 10.0.1.36 ping statistics ---', '2 packets transmitted, 2 packets received, 0% packet loss'].join('\n');
+    assert.deepEqual(parsePingOutput(stray).sizes, [{ size: 56, sent: 2, received: 0 }], 'replies from another address (recorded on the lab with the data path cut) do not count');
   });
 });
 
