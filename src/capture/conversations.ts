@@ -130,6 +130,8 @@ export class ConversationTable {
 
   /** Open addressing: pairs of (hash, conversation + 1), 0 for an empty slot; at most half full. */
   private slots: Int32Array<ArrayBufferLike> = new Int32Array(2048);
+  /** The bigger table the slots will grow into, being faulted in (see prepareSlots). */
+  private spareSlots: Int32Array<ArrayBufferLike> | undefined;
   /** Next tcp.stream / udp.stream... number, by IP protocol. */
   private readonly streamCounters = new Int32Array(256);
   /** The TCP slot of the conversation the last find() or create() returned (-1: not TCP). */
@@ -152,10 +154,31 @@ export class ConversationTable {
       if (this.records.buffer instanceof SharedArrayBuffer) prefault([this.records.buffer, this.firstTimes.buffer as SharedArrayBuffer], [STRIDE * 4, 8], this.capacity, this.progress, 8192);
     }
     this.tcp.ensure(tcpConnections, true);
+  }
+
+  /**
+   * Makes ready the lookup table that `conversations` will need, faulted in by the helper
+   * thread while the current one serves: the table grows into it when it must (at most half
+   * full), with no page faults on this thread, where growing into fresh memory would fault
+   * every page of it at once (its slots are reached at random).
+   */
+  prepareSlots(conversations: number): void {
     let size = this.slots.length / 2;
-    // Half full at most, as they grow; a generous estimate need not double that.
-    while (size < conversations) size *= 2;
-    if (size > this.slots.length / 2) this.rehash(size);
+    while (size < conversations * 2) size *= 2;
+    if (size <= this.slots.length / 2 || size * 8 < 1 << 20 || typeof SharedArrayBuffer !== 'function') return;
+    const spare = new Int32Array(new SharedArrayBuffer(size * 8));
+    prefault([spare.buffer as SharedArrayBuffer], [8], size, progressCounter(), Infinity);
+    this.spareSlots = spare;
+  }
+
+  /** Gives back the spare capacity (of a table that will not grow much more). */
+  trim(): void {
+    if (this.capacity > this.count) {
+      this.records = this.records.slice(0, this.count * STRIDE);
+      this.firstTimes = this.firstTimes.slice(0, this.count);
+      this.capacity = this.count;
+    }
+    this.tcp.trim();
   }
 
   private ensure(n: number, shared = false): void {
@@ -348,13 +371,15 @@ export class ConversationTable {
     return c;
   }
 
-  /** Re-places the findable conversations into `size` slots. */
+  /** Re-places the findable conversations into `size` slots (or more, if prepared). */
   private rehash(size: number): void {
     const old = this.slots;
-    // Big tables in memory a helper thread faults in (the slots are reached at random).
-    const big = size * 8 >= 1 << 20;
-    const slots = big ? new Int32Array(sharedBuffer(size * 8)) : new Int32Array(size * 2);
-    if (big && slots.buffer instanceof SharedArrayBuffer) prefault([slots.buffer], [8], size, progressCounter(), Infinity);
+    let slots: Int32Array<ArrayBufferLike>;
+    if (this.spareSlots && this.spareSlots.length >= size * 2) {
+      slots = this.spareSlots;
+      size = slots.length >> 1;
+      this.spareSlots = undefined;
+    } else slots = new Int32Array(size * 2);
     const mask = size - 1;
     for (let i = 0; i < old.length; i += 2) {
       const c = old[i + 1];

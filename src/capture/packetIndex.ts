@@ -24,6 +24,8 @@ export interface IndexOptions extends DecodeOptions {
 
 /** Packets before the index sizes itself from the file size (see grow). */
 const FIRST_CAPACITY = 16384;
+/** Packets after which the conversations are sized for the whole file (see reserveConversations). */
+const RESERVE_AT = 131072;
 /** Fast-path frames put through the conversations and the analysis together (see flush). */
 const BATCH = 16;
 // A batched frame: what fastParse read, as int32 (sequence numbers too: read back with >>> 0).
@@ -120,6 +122,22 @@ export class PacketIndex implements FrameSink {
     this.fastPath = options.generalDecoderOnly !== true;
   }
 
+  /** Packets expected from the file's size and the first packets (0: not estimated). */
+  private expectedPackets = 0;
+  private conversationsAtFirst = 0;
+
+  /**
+   * Prepares the conversations' lookup table for the whole file (at RESERVE_AT packets), from
+   * how many new ones came since the first FIRST_CAPACITY packets.
+   */
+  private reserveConversations(): void {
+    const table = this.conversations;
+    // The packets to come, from the density so far (more packets: a better guess than at first).
+    const expected = this.expectedBytes / Math.max(16, this.fileOffset[RESERVE_AT - 1] / RESERVE_AT);
+    const rest = Math.max(0, expected - RESERVE_AT) * 1.1;
+    table.prepareSlots(Math.ceil(table.count + ((table.count - this.conversationsAtFirst) / (RESERVE_AT - FIRST_CAPACITY)) * rest));
+  }
+
   /** Tells the index how big the capture is, so it can size its arrays once. */
   expectFileSize(bytes: number): void {
     this.expectedBytes = bytes;
@@ -145,11 +163,16 @@ export class PacketIndex implements FrameSink {
       // the helper thread faults pages in only as the rows come near, so rows never reached
       // cost nothing, while growing again would copy (and fault) everything twice.
       const perPacket = Math.max(16, this.fileOffset[FIRST_CAPACITY - 1] / FIRST_CAPACITY);
-      const estimate = Math.ceil((this.expectedBytes / perPacket) * 1.25);
-      if (estimate > capacity) {
-        capacity = estimate;
-        // Likewise the conversations, from how many the first packets made.
+      const estimate = Math.ceil(this.expectedBytes / perPacket);
+      if (estimate * 1.25 > capacity) {
+        capacity = Math.ceil(estimate * 1.25);
+        // Likewise the conversations, from how many the first packets made (generously: the
+        // helper faults their pages in only as they are reached). Their lookup table, reached at
+        // random, is sized later, once the first conversations (those open when the capture
+        // started, all new at once) no longer dominate the count.
         this.conversations.reserve(Math.ceil((this.conversations.count / FIRST_CAPACITY) * estimate), Math.ceil((this.conversations.tcp.count / FIRST_CAPACITY) * estimate));
+        this.expectedPackets = estimate;
+        this.conversationsAtFirst = this.conversations.count;
       }
     }
     // Big columns in memory the helper thread faults in ahead of the rows (see prefault.ts).
@@ -192,9 +215,10 @@ export class PacketIndex implements FrameSink {
     return this.capacity * INDEX_BYTES_PER_PACKET;
   }
 
-  /** Gives back the spare capacity once reading is over. */
+  /** Gives back the spare capacity (the conversations' too) once reading is over. */
   trim(): void {
     this.flush();
+    this.conversations.trim();
     if (this.capacity === this.count) return;
     const n = this.count;
     this.fileOffset = this.fileOffset.slice(0, n);
@@ -238,7 +262,10 @@ export class PacketIndex implements FrameSink {
     if (this.pending) this.flush();
     const i = this.count;
     if (i === this.capacity) this.grow();
-    if ((i & 4095) === 0) Atomics.store(this.progress, 0, i);
+    if ((i & 4095) === 0) {
+      Atomics.store(this.progress, 0, i);
+      if (i === RESERVE_AT && this.expectedPackets > RESERVE_AT) this.reserveConversations();
+    }
     const f = this.facts;
     this.decoder.decode(bytes, start, capturedLength, originalLength, linkType, f);
     let conversation = -1;
@@ -496,7 +523,10 @@ export class PacketIndex implements FrameSink {
   private commit(k: number): void {
     const i = this.count;
     if (i === this.capacity) this.grow();
-    if ((i & 4095) === 0) Atomics.store(this.progress, 0, i);
+    if ((i & 4095) === 0) {
+      Atomics.store(this.progress, 0, i);
+      if (i === RESERVE_AT && this.expectedPackets > RESERVE_AT) this.reserveConversations();
+    }
     const batch = this.batch;
     const r = k * B_STRIDE;
     const time = this.batchTimes[k * 2];

@@ -240,12 +240,18 @@ export class CaptureParser {
     const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     let position = this.position;
     const to = from + count;
-    // Each record's first bytes read a few records ahead of its turn: the reads of several
-    // records then wait for memory together rather than one after the other.
+    const last = b.length - 1;
     let ahead = 0;
-    for (let k = from; k < from + 4 && k < to; k++) ahead ^= b[offsets[k]];
     for (let k = from; k < to; k++) {
-      if (k + 4 < to) ahead ^= b[offsets[k + 4]] ^ b[offsets[k + 4] + 64];
+      if ((k - from) % 16 === 0) {
+        // The first two cache lines of the next 16 records, read in a row before their turn:
+        // their cache misses (the bytes were just written by another core) overlap rather
+        // than come one after the other.
+        for (let q = k; q < k + 16 && q < to; q++) {
+          const r = offsets[q];
+          ahead ^= b[r] ^ b[r + 64 < last ? r + 64 : last];
+        }
+      }
       const p = offsets[k];
       const seconds = view.getUint32(p, le);
       const fraction = view.getUint32(p + 4, le);

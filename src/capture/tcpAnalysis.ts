@@ -194,6 +194,15 @@ export class TcpAnalysisState {
     return this.count++;
   }
 
+  /** Gives back the spare capacity. */
+  trim(): void {
+    if (this.capacity === this.count) return;
+    const ints = this.ints.slice(0, this.count * INT_STRIDE);
+    this.ints = ints;
+    this.times = new Float64Array(ints.buffer);
+    this.capacity = this.count;
+  }
+
   /** Room for `connections`; `shared`: in memory a helper thread faults in ahead of use. */
   ensure(connections: number, shared = false): void {
     if (connections <= this.capacity) return;
