@@ -135,7 +135,11 @@ export class PacketIndex implements FrameSink {
     // The packets to come, from the density so far (more packets: a better guess than at first).
     const expected = this.expectedBytes / Math.max(16, this.fileOffset[RESERVE_AT - 1] / RESERVE_AT);
     const rest = Math.max(0, expected - RESERVE_AT) * 1.1;
-    table.prepareSlots(Math.ceil(table.count + ((table.count - this.conversationsAtFirst) / (RESERVE_AT - FIRST_CAPACITY)) * rest));
+    try {
+      table.prepareSlots(Math.ceil(table.count + ((table.count - this.conversationsAtFirst) / (RESERVE_AT - FIRST_CAPACITY)) * rest));
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+    }
   }
 
   /** Tells the index how big the capture is, so it can size its arrays once. */
@@ -170,11 +174,28 @@ export class PacketIndex implements FrameSink {
         // helper faults their pages in only as they are reached). Their lookup table, reached at
         // random, is sized later, once the first conversations (those open when the capture
         // started, all new at once) no longer dominate the count.
-        this.conversations.reserve(Math.ceil((this.conversations.count / FIRST_CAPACITY) * estimate), Math.ceil((this.conversations.tcp.count / FIRST_CAPACITY) * estimate));
+        try {
+          this.conversations.reserve(Math.ceil((this.conversations.count / FIRST_CAPACITY) * estimate), Math.ceil((this.conversations.tcp.count / FIRST_CAPACITY) * estimate));
+        } catch (error) {
+          // More than the memory holds: the table grows as it goes instead.
+          if (!(error instanceof RangeError)) throw error;
+        }
         this.expectedPackets = estimate;
         this.conversationsAtFirst = this.conversations.count;
       }
     }
+    try {
+      this.resize(capacity);
+    } catch (error) {
+      // A generous estimate the memory cannot hold (pages never touched still count against
+      // the address space): grow by doubling instead.
+      if (!(error instanceof RangeError) || capacity <= Math.max(FIRST_CAPACITY, this.capacity * 2)) throw error;
+      this.resize(Math.max(FIRST_CAPACITY, this.capacity * 2));
+    }
+  }
+
+  /** New columns of `capacity` rows, the rows so far copied in. */
+  private resize(capacity: number): void {
     // Big columns in memory the helper thread faults in ahead of the rows (see prefault.ts).
     const shared = capacity > FIRST_CAPACITY;
     const buffers: SharedArrayBuffer[] = [];
@@ -193,18 +214,9 @@ export class PacketIndex implements FrameSink {
       next.set(old);
       return next;
     };
-    this.fileOffset = grow(this.fileOffset);
-    this.time = grow(this.time);
-    this.capturedLength = grow(this.capturedLength);
-    this.originalLength = grow(this.originalLength);
-    this.conversation = grow(this.conversation);
-    this.related = grow(this.related);
-    this.analysis = grow(this.analysis);
-    this.tcpFlags = grow(this.tcpFlags);
-    this.layers = grow(this.layers);
-    this.protocol = grow(this.protocol);
-    this.marks = grow(this.marks);
-    this.interfaceIndex = grow(this.interfaceIndex);
+    // All allocated before any is swapped in, so that a failure leaves the index as it was.
+    const columns = [grow(this.fileOffset), grow(this.time), grow(this.capturedLength), grow(this.originalLength), grow(this.conversation), grow(this.related), grow(this.analysis), grow(this.tcpFlags), grow(this.layers), grow(this.protocol), grow(this.marks), grow(this.interfaceIndex)] as const;
+    [this.fileOffset, this.time, this.capturedLength, this.originalLength, this.conversation, this.related, this.analysis, this.tcpFlags, this.layers, this.protocol, this.marks, this.interfaceIndex] = columns;
     this.capacity = capacity;
     // A helper thread faults the new columns in ahead of the rows being written.
     if (buffers.length) prefault(buffers, widths, capacity, this.progress, PREFAULT_LEAD);
