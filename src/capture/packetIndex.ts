@@ -24,6 +24,25 @@ export interface IndexOptions extends DecodeOptions {
 
 /** Packets before the index sizes itself from the file size (see grow). */
 const FIRST_CAPACITY = 16384;
+// What the hot paths use, as plain module constants (a property of an imported module's
+// exports is loaded through an inline cache on each use; these are not).
+const LINK_ETHERNET = LinkType.ETHERNET;
+const FAST_TCP_LAYERS = Layer.ETH | Layer.IPV4 | Layer.TCP;
+const FAST_UDP_LAYERS = Layer.ETH | Layer.IPV4 | Layer.UDP;
+const LAYER_DNS = Layer.DNS;
+const LAYER_VXLAN = Layer.VXLAN;
+const PROTOCOL_OTHER = Protocol.OTHER;
+const PROTOCOL_TCP = Protocol.TCP;
+const PROTOCOL_UDP = Protocol.UDP;
+const PROTOCOL_DNS = Protocol.DNS;
+const MARK_TUNNELED = Mark.TUNNELED;
+const MARK_REVERSE = Mark.REVERSE;
+const MARK_RELATED_REVERSE = Mark.RELATED_REVERSE;
+const REUSE_NEW_CONNECTION = Reuse.NEW_CONNECTION;
+const REUSE_NONE = Reuse.NONE;
+const ANALYSIS_REUSED_PORTS = Analysis.REUSED_PORTS;
+const hashV4 = ConversationTable.hashV4;
+
 /** Packets after which the conversations are sized for the whole file (see reserveConversations). */
 const RESERVE_AT = 131072;
 /** Fast-path frames put through the conversations and the analysis together (see flush). */
@@ -112,8 +131,9 @@ export class PacketIndex implements FrameSink {
   private readonly batch = new Int32Array(BATCH * B_STRIDE);
   /** Per batched frame: its time and its file offset. */
   private readonly batchTimes = new Float64Array(BATCH * 2);
-  /** What the warming loads read (kept, so that they are not optimised away). */
-  warmth = 0;
+  /** What the warming loads read (kept, so that they are not optimised away; in a typed array,
+   *  so that whatever number it is does not change the shape of this object). */
+  private readonly warmth = new Int32Array(1);
   private readonly warmRows = new Int32Array(BATCH);
 
   constructor(readonly options: IndexOptions = {}) {
@@ -255,7 +275,7 @@ export class PacketIndex implements FrameSink {
     }
     const time = (seconds - this.firstSeconds) * 1e9 + (nanoseconds - this.firstNanoseconds);
     const linkType = this.linkTypes[interfaceIndex] ?? -1;
-    if (linkType === LinkType.ETHERNET && this.fastPath) {
+    if (linkType === LINK_ETHERNET && this.fastPath) {
       const k = this.pending;
       if (this.fastParse(bytes, start, capturedLength, originalLength, k)) {
         const o = k * B_STRIDE;
@@ -378,7 +398,7 @@ export class PacketIndex implements FrameSink {
     let reported = start + (originalLength > capturedLength ? originalLength : capturedLength);
     let o = start;
     let layers = 0;
-    let protocolColumn: number = Protocol.OTHER;
+    let protocolColumn: number = PROTOCOL_OTHER;
     let marks = 0;
     // The outer flow of a VXLAN tunnel.
     let tunnel = 0;
@@ -440,11 +460,11 @@ export class PacketIndex implements FrameSink {
           if (kind === 3 && length === 3) windowScale = b[p + 2] < 14 ? b[p + 2] : 14;
           p += length;
         }
-        layers |= Layer.ETH | Layer.IPV4 | Layer.TCP;
-        protocolColumn = Protocol.TCP;
+        layers |= FAST_TCP_LAYERS;
+        protocolColumn = PROTOCOL_TCP;
         if ((srcPort === 53 || dstPort === 53) && end - optionsEnd >= 14) {
-          layers |= Layer.DNS;
-          protocolColumn = Protocol.DNS;
+          layers |= LAYER_DNS;
+          protocolColumn = PROTOCOL_DNS;
         }
         break;
       }
@@ -455,23 +475,23 @@ export class PacketIndex implements FrameSink {
       dstPort = (b[o + 2] << 8) | b[o + 3];
       const udpLength = (b[o + 4] << 8) | b[o + 5];
       if (udpLength < 8 || udpLength > reported - o) return false;
-      layers |= Layer.ETH | Layer.IPV4 | Layer.UDP;
-      protocolColumn = Protocol.UDP;
+      layers |= FAST_UDP_LAYERS;
+      protocolColumn = PROTOCOL_UDP;
       const payloadEnd = end < o + udpLength ? end : o + udpLength;
       const apps = this.udpApps;
       const app = apps[srcPort < dstPort ? srcPort : dstPort] || apps[srcPort < dstPort ? dstPort : srcPort];
       if (app === UdpApp.NONE) break;
       if (app === UdpApp.DNS || app === UdpApp.MDNS || app === UdpApp.LLMNR) {
         if (payloadEnd - (o + 8) >= 12) {
-          layers |= Layer.DNS;
-          protocolColumn = Protocol.DNS;
+          layers |= LAYER_DNS;
+          protocolColumn = PROTOCOL_DNS;
         }
         break;
       }
       // VXLAN, once: its frame is decoded as the packet's, the UDP flow is the tunnel's.
       if (app !== UdpApp.VXLAN || depth > 0 || payloadEnd - (o + 8) < 8) return false;
-      layers |= Layer.VXLAN;
-      marks |= Mark.TUNNELED;
+      layers |= LAYER_VXLAN;
+      marks |= MARK_TUNNELED;
       tunnel = 1;
       tunnelSrc = src;
       tunnelDst = dst;
@@ -497,14 +517,14 @@ export class PacketIndex implements FrameSink {
     batch[r + B_LAYERS] = layers;
     batch[r + B_PROTOCOL_COLUMN] = protocolColumn;
     batch[r + B_MARKS] = marks;
-    batch[r + B_HASH] = ConversationTable.hashV4(protocol, src, dst, srcPort, dstPort);
+    batch[r + B_HASH] = hashV4(protocol, src, dst, srcPort, dstPort);
     batch[r + B_TUNNEL] = tunnel;
     if (tunnel) {
       batch[r + B_TUNNEL_SRC] = tunnelSrc;
       batch[r + B_TUNNEL_DST] = tunnelDst;
       batch[r + B_TUNNEL_SRC_PORT] = tunnelSrcPort;
       batch[r + B_TUNNEL_DST_PORT] = tunnelDstPort;
-      batch[r + B_TUNNEL_HASH] = ConversationTable.hashV4(17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort);
+      batch[r + B_TUNNEL_HASH] = hashV4(17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort);
     }
     return true;
   }
@@ -526,7 +546,7 @@ export class PacketIndex implements FrameSink {
     let warmth = 0;
     for (let k = 0; k < n; k++) if (warm[k] >= 0) warmth ^= table.tcp.warm(warm[k]);
     for (let k = 0; k < n; k++) if (batch[k * B_STRIDE + B_TUNNEL]) warmth ^= table.warmSlot(batch[k * B_STRIDE + B_TUNNEL_HASH]);
-    this.warmth = warmth;
+    this.warmth[0] = warmth;
     for (let k = 0; k < n; k++) this.commit(k);
     this.pending = 0;
   }
@@ -567,16 +587,16 @@ export class PacketIndex implements FrameSink {
       const seq = batch[r + B_SEQ] >>> 0;
       let t = table.foundTcpSlot;
       const reuse = tcp.reuse(t, direction, tcpFlags, seq);
-      if (reuse === Reuse.NEW_CONNECTION) {
+      if (reuse === REUSE_NEW_CONNECTION) {
         conversation = table.createV4(h, protocol, src, dst, srcPort, dstPort, i, time);
         t = table.foundTcpSlot;
         direction = 0;
         created = true;
       }
-      if (reuse !== Reuse.NONE) analysis |= Analysis.REUSED_PORTS;
+      if (reuse !== REUSE_NONE) analysis |= ANALYSIS_REUSED_PORTS;
       analysis |= tcp.segment(t, direction, i, time, batch[r + B_TIME_IS_ZERO] === 1, seq, batch[r + B_ACK] >>> 0, batch[r + B_SEGMENT_LENGTH], tcpFlags, batch[r + B_WINDOW], batch[r + B_WINDOW_SCALE], true, created);
     }
-    if (direction === 1) marks |= Mark.REVERSE;
+    if (direction === 1) marks |= MARK_REVERSE;
     let related = -1;
     if (batch[r + B_TUNNEL]) {
       const th = batch[r + B_TUNNEL_HASH];
@@ -587,7 +607,7 @@ export class PacketIndex implements FrameSink {
       const tunnel = table.findV4(th, 17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort);
       if (tunnel >= 0) {
         related = tunnel >> 1;
-        if (tunnel & 1) marks |= Mark.RELATED_REVERSE;
+        if (tunnel & 1) marks |= MARK_RELATED_REVERSE;
       } else related = table.createV4(th, 17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort, i, time);
     }
     this.fileOffset[i] = this.batchTimes[k * 2 + 1];

@@ -113,8 +113,9 @@ export class CaptureParser {
   /** Total length of the record the parser waits for (0 when unknown or nothing waits). */
   needed = 0;
   sections = 0;
-  /** What the reads ahead read (kept only so that they are not optimised away). */
-  ahead = 0;
+  /** What the reads ahead read (kept only so that they are not optimised away; in a typed
+   *  array, so that whatever number it is does not change the shape of this object). */
+  private readonly ahead = new Int32Array(1);
 
   private littleEndian = true;
   private pcapNanos = false;
@@ -262,7 +263,7 @@ export class CaptureParser {
       position += 16 + captured;
     }
     this.position = position;
-    this.ahead = ahead;
+    this.ahead[0] = ahead;
     sink.flush?.();
   }
 
