@@ -189,13 +189,17 @@ export function pcapngFile(options: PcapngOptions, frames: CapturedFrame[]): Buf
  * Writes the selected packets of an indexed capture to `outPath`: pcap when they share one
  * link type and no names are given, else pcapng (with the names in a resolution block).
  */
-export function exportPackets(index: PacketIndex, file: CaptureFile, packets: ArrayLike<number>, outPath: string, names?: Map<string, string[]>): void {
+/**
+ * Writes the given packets to outPath: pcapng when asked (or when names or several link types need
+ * it), else classic pcap.
+ */
+export function exportPackets(index: PacketIndex, file: CaptureFile, packets: ArrayLike<number>, outPath: string, names?: Map<string, string[]>, format?: 'pcap' | 'pcapng'): void {
   const usedInterfaces = new Set<number>();
   for (let k = 0; k < packets.length; k++) usedInterfaces.add(index.interfaceIndex[packets[k]]);
   const linkTypes = new Set([...usedInterfaces].map((i) => index.interfaces[i]?.linkType ?? 1));
   const fd = fs.openSync(outPath, 'w');
   try {
-    if (linkTypes.size <= 1 && !names?.size) {
+    if (linkTypes.size <= 1 && !names?.size && format !== 'pcapng') {
       const nanosecond = index.interfaces.some((i) => i.unitsPerSecond > 1e6);
       fs.writeSync(fd, pcapHeader({ linkType: [...linkTypes][0] ?? 1, nanosecond }));
       for (let k = 0; k < packets.length; k++) {

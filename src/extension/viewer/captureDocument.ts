@@ -159,6 +159,16 @@ export class CaptureDocument implements vscode.CustomDocument {
     return { layers: decoded.layers.map(view), bytes: Array.from(this.frames().frameBytes(this.index, i)), problems: decoded.problems };
   }
 
+  /** Every address the capture's conversations use. */
+  addresses(): Set<string> {
+    const addresses = new Set<string>();
+    for (const c of this.index.conversationSummaries(this.frames())) {
+      addresses.add(c.addressA);
+      addresses.add(c.addressB);
+    }
+    return addresses;
+  }
+
   conversations(): ConversationView[] {
     return this.index.conversationSummaries(this.frames()).map((c) => {
       const ends = (address: string, port: number | undefined) => `${this.label(address)}${port !== undefined ? `:${port}` : ''}`;

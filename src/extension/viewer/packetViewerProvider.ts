@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 // The packet viewer: a read-only custom editor for .pcap/.pcapng files and for captures still
 // being written. Strict CSP with a nonce; scripts and styles only from dist/webview and media/viewer.
 import { spawn, spawnSync } from 'node:child_process';
@@ -15,8 +16,22 @@ import { captureVxlanPorts } from '../settings';
 
 export const VIEWER_TYPE = 'swarmDoctor.packetViewer';
 
+/** The Wireshark program: the setting, else `wireshark` on PATH. */
+function wiresharkProgram(): string {
+  return vscode.workspace.getConfiguration('swarmDoctor').get<string>('capture.wiresharkPath', '').trim() || 'wireshark';
+}
+
 function wiresharkInstalled(): boolean {
-  return spawnSync('which', ['wireshark'], { encoding: 'utf8' }).status === 0;
+  const program = wiresharkProgram();
+  if (program.includes('/')) {
+    try {
+      fs.accessSync(program, fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return spawnSync('which', [program], { encoding: 'utf8' }).status === 0;
 }
 
 export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider<CaptureDocument> {
@@ -28,6 +43,8 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
 
   async openCustomDocument(uri: vscode.Uri): Promise<CaptureDocument> {
     const growing = this.captures.running.some((c) => c.file === uri.fsPath);
+    // Swarm names need the swarm: read it now if no view has (a capture opened before the views).
+    if (this.store.state.kind !== 'ready') void this.store.refresh();
     const document = await CaptureDocument.open(uri, growing);
     if (growing) {
       const watch = this.captures.onDidChange(() => {
@@ -99,26 +116,27 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
             post({ type: 'stream', conversation: message.conversation, title: `${document.index.conversations.protocolOf(message.conversation) === 6 ? 'TCP' : 'UDP'} stream`, segments: document.stream(message.conversation) });
             break;
           case 'export': {
-            const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(document.uri.fsPath.replace(/\.(pcapng|pcap|cap)$/i, '') + '-filtered.pcapng'), filters: { 'Capture (pcapng)': ['pcapng'] } });
+            const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(document.uri.fsPath.replace(/\.(pcapng|pcap|cap)$/i, '') + '-filtered.pcapng'), filters: { 'Capture (pcapng, with swarm names)': ['pcapng'], 'Capture (pcap)': ['pcap'] } });
             if (!target) break;
             const file = new CaptureFile(document.uri.fsPath, { vxlanPorts: captureVxlanPorts() });
             try {
               const names = new Map<string, string[]>();
-              for (const conversation of document.conversations()) {
-                for (const end of [conversation.a, conversation.b]) {
-                  const m = /^(\S+) \((.+)\)/.exec(end);
-                  if (m) names.set(m[1], [m[2].replace(/\s+/g, '_')]);
+              const pcapng = !/\.pcap$/i.test(target.fsPath);
+              if (pcapng) {
+                for (const address of document.addresses()) {
+                  const name = document.nameOf(address);
+                  if (name) names.set(address, [name.replace(/\s+/g, '_')]);
                 }
               }
-              exportPackets(document.index, file, document.shownIndices(), target.fsPath, names);
+              exportPackets(document.index, file, document.shownIndices(), target.fsPath, names, pcapng ? 'pcapng' : 'pcap');
             } finally {
               file.close();
             }
-            void vscode.window.showInformationMessage(`Exported ${document.shownCount} packets to ${target.fsPath} (with the swarm names in a name resolution block).`);
+            void vscode.window.showInformationMessage(`Exported ${document.shownCount} packets to ${target.fsPath}${/\.pcap$/i.test(target.fsPath) ? ' (pcap)' : ' (pcapng, with the swarm names in a name resolution block)'}.`);
             break;
           }
           case 'wireshark':
-            spawn('wireshark', [document.uri.fsPath], { detached: true, stdio: 'ignore' }).unref();
+            spawn(wiresharkProgram(), [document.uri.fsPath], { detached: true, stdio: 'ignore' }).unref();
             break;
         }
       } catch (error) {

@@ -172,9 +172,14 @@ async function runJourneys(entry: string, runDir: string, port: number, settings
   const workspace = path.join(runDir, 'workspace');
   fs.mkdirSync(workspace, { recursive: true });
   fs.copyFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'viewer', 'incident.pcap'), path.join(workspace, 'incident.pcap'));
+  // Wireshark's GUI cannot run on this headless machine: a stand-in, set as swarmDoctor.capture.
+  // wiresharkPath, records how the extension calls it, so "Open in Wireshark" runs up to the hand-over.
+  const bin = path.join(runDir, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.writeFileSync(path.join(bin, 'wireshark'), `#!/bin/sh\nprintf '%s\\n' "$@" >> ${JSON.stringify(path.join(runDir, 'wireshark-calls.txt'))}\n`, { mode: 0o755 });
   const retries = Number(process.env.E2E_RETRIES ?? 1);
   const results: JourneyResult[] = [];
-  const server = new CodeServer({ entry, dir, port, workspace, settings });
+  const server = new CodeServer({ entry, dir, port, workspace, settings: { ...settings, 'swarmDoctor.capture.wiresharkPath': path.join(bin, 'wireshark') } });
   servers.add(server);
   const consoleLines: string[] = [];
   let browser: Browser | undefined;
@@ -200,7 +205,7 @@ async function runJourneys(entry: string, runDir: string, port: number, settings
         say(`> ${journey.id}: ${journey.title}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
         try {
           await withTimeout(
-            journey.run({ wb, page, repoRoot: REPO_ROOT, workspace, log: (m) => say(`    ${m}`) }),
+            journey.run({ wb, page, repoRoot: REPO_ROOT, workspace, runDir, log: (m) => say(`    ${m}`) }),
             journey.timeoutMs ?? 120_000,
             journey.id,
           );

@@ -6,6 +6,7 @@ import { iptables } from './03-iptables';
 import { capture } from './04-capture';
 import { openPcap } from './05-open-pcap';
 import { matrix } from './06-matrix';
+import { exportPcap } from './07-export';
 import type { Journey } from './journey';
 
-export const JOURNEYS: Journey[] = [explorer, expandTask, iptables, capture, openPcap, matrix];
+export const JOURNEYS: Journey[] = [explorer, expandTask, iptables, capture, openPcap, matrix, exportPcap];

@@ -9,6 +9,8 @@ export interface JourneyContext {
   repoRoot: string;
   /** The folder open in the workbench (holds a copy of the incident capture). */
   workspace: string;
+  /** This run's folder (wireshark-calls.txt: what the stand-in wireshark was called with). */
+  runDir: string;
   log(message: string): void;
 }
 
