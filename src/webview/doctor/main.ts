@@ -341,12 +341,12 @@ function moveInGrid(table: HTMLElement, event: KeyboardEvent, row: number, col: 
 
 // ---- findings -------------------------------------------------------------------------------
 
-const SEVERITIES: { severity: Severity; title: string; glyph: string }[] = [
-  { severity: 'error', title: 'Errors', glyph: '✕' },
-  { severity: 'warning', title: 'Warnings', glyph: '▲' },
-  { severity: 'unavailable', title: 'Could not check', glyph: '–' },
-  { severity: 'info', title: 'Information', glyph: 'i' },
-  { severity: 'ok', title: 'OK', glyph: '✓' },
+const SEVERITIES: { severity: Severity; title: string; one: string; glyph: string }[] = [
+  { severity: 'error', title: 'Errors', one: 'error', glyph: '✕' },
+  { severity: 'warning', title: 'Warnings', one: 'warning', glyph: '▲' },
+  { severity: 'unavailable', title: 'Could not check', one: 'could not check', glyph: '–' },
+  { severity: 'info', title: 'Information', one: 'information', glyph: 'i' },
+  { severity: 'ok', title: 'OK', one: 'ok', glyph: '✓' },
 ];
 
 function renderFinding(finding: FindingView): HTMLElement {
@@ -365,10 +365,10 @@ function renderFinding(finding: FindingView): HTMLElement {
 function renderFindings(findings: FindingView[], testid = 'findings'): HTMLElement {
   const section = h('section', { class: 'findings', 'data-testid': testid });
   const counts = h('p', { class: 'counts' });
-  for (const { severity, title } of SEVERITIES) {
+  for (const { severity, title, one } of SEVERITIES) {
     const group = findings.filter((f) => f.severity === severity);
     if (!group.length) continue;
-    counts.append(h('span', { class: `count sev-${severity}` }, `${group.length} ${title.toLowerCase()}`));
+    counts.append(h('span', { class: `count sev-${severity}` }, `${group.length} ${group.length === 1 ? one : title.toLowerCase()}`));
     section.append(h('section', { class: `severity-group sev-${severity}`, 'data-testid': 'severity-group', 'data-severity': severity }, h('h3', {}, `${title} (${group.length})`), group.map(renderFinding)));
   }
   if (!findings.length) section.append(h('p', { class: 'hint' }, 'No findings.'));
@@ -382,7 +382,7 @@ function renderChecks(report: ChecksView | undefined, running: boolean): HTMLEle
   return h(
     'div',
     { class: 'checks' },
-    h('p', { class: `verdict sev-${worst?.severity ?? 'ok'}`, 'data-testid': 'checks-verdict' }, report.findings.some((f) => f.severity === 'error') ? `${report.findings.filter((f) => f.severity === 'error').length} error(s) found.` : report.findings.some((f) => f.severity === 'warning') ? 'No error; some warnings.' : 'No error, no warning.'),
+    h('p', { class: `verdict sev-${worst?.severity ?? 'ok'}`, 'data-testid': 'checks-verdict' }, report.findings.some((f) => f.severity === 'error') ? `${report.findings.filter((f) => f.severity === 'error').length} error${report.findings.filter((f) => f.severity === 'error').length === 1 ? '' : 's'} found.` : report.findings.some((f) => f.severity === 'warning') ? 'No error; some warnings.' : 'No error, no warning.'),
     renderFindings(report.findings),
     report.matrices.length ? h('section', { class: 'matrices' }, h('h2', {}, 'Connectivity'), report.matrices.map((m) => renderMatrix(m, { heading: true, running: false }))) : null,
     report.checks.length

@@ -7,6 +7,7 @@ import { capture } from './04-capture';
 import { openPcap } from './05-open-pcap';
 import { matrix } from './06-matrix';
 import { exportPcap } from './07-export';
+import { checks } from './08-checks';
 import type { Journey } from './journey';
 
-export const JOURNEYS: Journey[] = [explorer, expandTask, iptables, capture, openPcap, matrix, exportPcap];
+export const JOURNEYS: Journey[] = [explorer, expandTask, iptables, capture, openPcap, matrix, exportPcap, checks];
