@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { ConversationSummary, ConversationTable, ConversationTally, FlowKey } from './conversations';
 import { DecodeOptions, FrameContext, PacketDecoder, UdpApp, addressText } from './decoder';
 import { LinkType } from './linkTypes';
+import { R_ACK, R_CAPTURED, R_DST, R_DST_PORT, R_FRACTION, R_HASH, R_INTERFACE, R_LAYERS, R_MARKS, R_ORIGINAL, R_PROTOCOL, R_PROTOCOL_COLUMN, R_RECORD, R_SECONDS, R_SEGMENT_LENGTH, R_SEQ, R_SRC, R_SRC_PORT, R_TCP_FLAGS, R_TIME_IS_ZERO, R_TUNNEL, R_TUNNEL_DST, R_TUNNEL_DST_PORT, R_TUNNEL_HASH, R_TUNNEL_SRC, R_TUNNEL_SRC_PORT, R_WINDOW, R_WINDOW_SCALE, RD_FILE_OFFSET, RD_TIME, ROW_INTS, fastParse } from './fastPath';
 import { DecodedPacket, Layer, Mark, PacketFacts, Protocol } from './packet';
 import { CaptureFormat, CaptureInterface, CaptureProblem, CaptureReadResult, CaptureStreamReader, FileReadOptions, FrameSink, InterfaceStatistics, followCaptureFile, readCaptureBytes, readCaptureFile, readCaptureFileSync } from './reader';
 import { prefault, progressCounter, sharedBuffer } from './prefault';
@@ -27,55 +28,26 @@ const FIRST_CAPACITY = 16384;
 // What the hot paths use, as plain module constants (a property of an imported module's
 // exports is loaded through an inline cache on each use; these are not).
 const LINK_ETHERNET = LinkType.ETHERNET;
-const FAST_TCP_LAYERS = Layer.ETH | Layer.IPV4 | Layer.TCP;
-const FAST_UDP_LAYERS = Layer.ETH | Layer.IPV4 | Layer.UDP;
-const LAYER_DNS = Layer.DNS;
-const LAYER_VXLAN = Layer.VXLAN;
-const PROTOCOL_OTHER = Protocol.OTHER;
-const PROTOCOL_TCP = Protocol.TCP;
-const PROTOCOL_UDP = Protocol.UDP;
-const PROTOCOL_DNS = Protocol.DNS;
-const MARK_TUNNELED = Mark.TUNNELED;
 const MARK_REVERSE = Mark.REVERSE;
 const MARK_RELATED_REVERSE = Mark.RELATED_REVERSE;
 const REUSE_NEW_CONNECTION = Reuse.NEW_CONNECTION;
 const REUSE_NONE = Reuse.NONE;
 const ANALYSIS_REUSED_PORTS = Analysis.REUSED_PORTS;
 const hashV4 = ConversationTable.hashV4;
+const DOUBLES_PER_ROW = ROW_INTS / 2;
+
+/** The hashes of a row's flows (its own, and the tunnel's when it came in one). */
+function hashRow(row: Int32Array, r: number): void {
+  row[r + R_HASH] = hashV4(row[r + R_PROTOCOL], row[r + R_SRC], row[r + R_DST], row[r + R_SRC_PORT], row[r + R_DST_PORT]);
+  if (row[r + R_TUNNEL]) row[r + R_TUNNEL_HASH] = hashV4(17, row[r + R_TUNNEL_SRC], row[r + R_TUNNEL_DST], row[r + R_TUNNEL_SRC_PORT], row[r + R_TUNNEL_DST_PORT]);
+}
 
 /** Packets after which the conversations are sized for the whole file (see reserveConversations). */
 const RESERVE_AT = 131072;
 /** Fast-path frames put through the conversations and the analysis together (see flush). */
 const BATCH = 16;
-// A batched frame: what fastParse read, as int32 (sequence numbers too: read back with >>> 0).
-const B_CAPTURED = 0;
-const B_ORIGINAL = 1;
-const B_INTERFACE = 2;
-const B_TIME_IS_ZERO = 3;
-const B_PROTOCOL = 4;
-const B_SRC = 5;
-const B_DST = 6;
-const B_SRC_PORT = 7;
-const B_DST_PORT = 8;
-const B_SEQ = 9;
-const B_ACK = 10;
-const B_TCP_FLAGS = 11;
-const B_WINDOW = 12;
-const B_WINDOW_SCALE = 13;
-const B_SEGMENT_LENGTH = 14;
-const B_LAYERS = 15;
-const B_PROTOCOL_COLUMN = 16;
-const B_MARKS = 17;
-const B_HASH = 18;
-const B_TUNNEL = 19;
-const B_TUNNEL_SRC = 20;
-const B_TUNNEL_DST = 21;
-const B_TUNNEL_SRC_PORT = 22;
-const B_TUNNEL_DST_PORT = 23;
-const B_TUNNEL_HASH = 24;
-const B_STRIDE = 32;
 /** Rows ahead of the published progress that the prefaulting thread faults in. */
-const PREFAULT_LEAD = 131072;
+const PREFAULT_LEAD = 65536;
 
 export class PacketIndex implements FrameSink {
   count = 0;
@@ -126,11 +98,13 @@ export class PacketIndex implements FrameSink {
   private readonly udpApps: Uint8Array;
   /** Frames go through fastParse first (off: everything through the general decoder). */
   private readonly fastPath: boolean;
-  /** Frames fastParse read, waiting in the batch for flush() (see there). */
+  /** Frames fastParse read, waiting in the batch (rows as in fastPath.ts) for flush(). */
   private pending = 0;
-  private readonly batch = new Int32Array(BATCH * B_STRIDE);
-  /** Per batched frame: its time and its file offset. */
-  private readonly batchTimes = new Float64Array(BATCH * 2);
+  private readonly batchBuffer = new ArrayBuffer(BATCH * ROW_INTS * 4);
+  private readonly batch = new Int32Array(this.batchBuffer);
+  private readonly batchDoubles = new Float64Array(this.batchBuffer);
+  /** Whether the first packet's time is known (the times are kept relative to it). */
+  private started = false;
   /** What the warming loads read (kept, so that they are not optimised away; in a typed array,
    *  so that whatever number it is does not change the shape of this object). */
   private readonly warmth = new Int32Array(1);
@@ -269,23 +243,21 @@ export class PacketIndex implements FrameSink {
   }
 
   frame(bytes: Uint8Array, start: number, capturedLength: number, originalLength: number, seconds: number, nanoseconds: number, interfaceIndex: number, fileOffset: number): void {
-    if (this.count + this.pending === 0) {
-      this.firstSeconds = seconds;
-      this.firstNanoseconds = nanoseconds;
-    }
+    if (!this.started) this.start(seconds, nanoseconds);
     const time = (seconds - this.firstSeconds) * 1e9 + (nanoseconds - this.firstNanoseconds);
     const linkType = this.linkTypes[interfaceIndex] ?? -1;
     if (linkType === LINK_ETHERNET && this.fastPath) {
       const k = this.pending;
-      if (this.fastParse(bytes, start, capturedLength, originalLength, k)) {
-        const o = k * B_STRIDE;
-        const batch = this.batch;
-        batch[o + B_CAPTURED] = capturedLength;
-        batch[o + B_ORIGINAL] = originalLength;
-        batch[o + B_INTERFACE] = interfaceIndex;
-        batch[o + B_TIME_IS_ZERO] = seconds === 0 && nanoseconds === 0 ? 1 : 0;
-        this.batchTimes[k * 2] = time;
-        this.batchTimes[k * 2 + 1] = fileOffset;
+      const r = k * ROW_INTS;
+      const batch = this.batch;
+      if (fastParse(bytes, start, capturedLength, originalLength, this.udpApps, batch, r)) {
+        batch[r + R_CAPTURED] = capturedLength;
+        batch[r + R_ORIGINAL] = originalLength;
+        batch[r + R_INTERFACE] = interfaceIndex;
+        batch[r + R_TIME_IS_ZERO] = seconds === 0 && nanoseconds === 0 ? 1 : 0;
+        this.batchDoubles[k * DOUBLES_PER_ROW + RD_TIME] = time;
+        this.batchDoubles[k * DOUBLES_PER_ROW + RD_FILE_OFFSET] = fileOffset;
+        hashRow(batch, r);
         if (++this.pending === BATCH) this.flush();
         return;
       }
@@ -386,192 +358,101 @@ export class PacketIndex implements FrameSink {
     this.count = i + 1;
   }
 
-  /**
-   * The common case without the general decoder: Ethernet, IPv4 (no options problem, not a
-   * fragment, lengths consistent), TCP or UDP, possibly inside VXLAN. It yields exactly what
-   * decode() and the code above would (test/unit/capture/index.test.ts compares the two on the
-   * corpus and on frames cut and altered byte by byte); anything else, or anything odd, returns
-   * false, and the general path takes the frame. What it reads goes into row `k` of the batch.
-   */
-  private fastParse(b: Uint8Array, start: number, capturedLength: number, originalLength: number, k: number): boolean {
-    let end = start + capturedLength;
-    let reported = start + (originalLength > capturedLength ? originalLength : capturedLength);
-    let o = start;
-    let layers = 0;
-    let protocolColumn: number = PROTOCOL_OTHER;
-    let marks = 0;
-    // The outer flow of a VXLAN tunnel.
-    let tunnel = 0;
-    let tunnelSrc = 0;
-    let tunnelDst = 0;
-    let tunnelSrcPort = 0;
-    let tunnelDstPort = 0;
-    let protocol = 0;
-    let src = 0;
-    let dst = 0;
-    let srcPort = 0;
-    let dstPort = 0;
-    let seq = 0;
-    let ack = 0;
-    let tcpFlags = 0;
-    let window = 0;
-    let windowScale = -1;
-    let segmentLength = -1;
-    for (let depth = 0; ; depth++) {
-      // Ethernet II carrying IPv4.
-      if (end - o < 34 || b[o + 12] !== 0x08 || b[o + 13] !== 0x00) return false;
-      o += 14;
-      // IPv4: version 4, header whole, total length within the frame, not a fragment.
-      const versionAndLength = b[o];
-      if (versionAndLength >> 4 !== 4) return false;
-      const headerLength = (versionAndLength & 0x0f) * 4;
-      const totalLength = (b[o + 2] << 8) | b[o + 3];
-      if (headerLength < 20 || end - o < headerLength || totalLength < headerLength || totalLength > reported - o || ((b[o + 6] & 0x3f) | b[o + 7]) !== 0) return false;
-      protocol = b[o + 9];
-      src = (b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15];
-      dst = (b[o + 16] << 24) | (b[o + 17] << 16) | (b[o + 18] << 8) | b[o + 19];
-      reported = o + totalLength;
-      if (end > reported) end = reported;
-      o += headerLength;
-      if (protocol === 6) {
-        // TCP, its header whole.
-        if (end - o < 20) return false;
-        const tcpHeaderLength = (b[o + 12] >> 4) * 4;
-        if (tcpHeaderLength < 20 || o + tcpHeaderLength > end) return false;
-        srcPort = (b[o] << 8) | b[o + 1];
-        dstPort = (b[o + 2] << 8) | b[o + 3];
-        seq = (b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7];
-        ack = (b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11];
-        tcpFlags = ((b[o + 12] << 8) | b[o + 13]) & 0x0fff;
-        window = (b[o + 14] << 8) | b[o + 15];
-        segmentLength = reported - o - tcpHeaderLength;
-        // Options: the window scale; a malformed one is the general path's to report.
-        const optionsEnd = o + tcpHeaderLength;
-        for (let p = o + 20; p < optionsEnd; ) {
-          const kind = b[p];
-          if (kind === 0) break;
-          if (kind === 1) {
-            p++;
-            continue;
-          }
-          if (p + 1 >= optionsEnd) return false;
-          const length = b[p + 1];
-          if (length < 2 || p + length > optionsEnd) return false;
-          if (kind === 3 && length === 3) windowScale = b[p + 2] < 14 ? b[p + 2] : 14;
-          p += length;
-        }
-        layers |= FAST_TCP_LAYERS;
-        protocolColumn = PROTOCOL_TCP;
-        if ((srcPort === 53 || dstPort === 53) && end - optionsEnd >= 14) {
-          layers |= LAYER_DNS;
-          protocolColumn = PROTOCOL_DNS;
-        }
-        break;
-      }
-      if (protocol !== 17) return false;
-      // UDP, with a length that fits.
-      if (end - o < 8) return false;
-      srcPort = (b[o] << 8) | b[o + 1];
-      dstPort = (b[o + 2] << 8) | b[o + 3];
-      const udpLength = (b[o + 4] << 8) | b[o + 5];
-      if (udpLength < 8 || udpLength > reported - o) return false;
-      layers |= FAST_UDP_LAYERS;
-      protocolColumn = PROTOCOL_UDP;
-      const payloadEnd = end < o + udpLength ? end : o + udpLength;
-      const apps = this.udpApps;
-      const app = apps[srcPort < dstPort ? srcPort : dstPort] || apps[srcPort < dstPort ? dstPort : srcPort];
-      if (app === UdpApp.NONE) break;
-      if (app === UdpApp.DNS || app === UdpApp.MDNS || app === UdpApp.LLMNR) {
-        if (payloadEnd - (o + 8) >= 12) {
-          layers |= LAYER_DNS;
-          protocolColumn = PROTOCOL_DNS;
-        }
-        break;
-      }
-      // VXLAN, once: its frame is decoded as the packet's, the UDP flow is the tunnel's.
-      if (app !== UdpApp.VXLAN || depth > 0 || payloadEnd - (o + 8) < 8) return false;
-      layers |= LAYER_VXLAN;
-      marks |= MARK_TUNNELED;
-      tunnel = 1;
-      tunnelSrc = src;
-      tunnelDst = dst;
-      tunnelSrcPort = srcPort;
-      tunnelDstPort = dstPort;
-      reported = o + udpLength;
-      end = payloadEnd;
-      o += 16;
-    }
-    const batch = this.batch;
-    const r = k * B_STRIDE;
-    batch[r + B_PROTOCOL] = protocol;
-    batch[r + B_SRC] = src;
-    batch[r + B_DST] = dst;
-    batch[r + B_SRC_PORT] = srcPort;
-    batch[r + B_DST_PORT] = dstPort;
-    batch[r + B_SEQ] = seq;
-    batch[r + B_ACK] = ack;
-    batch[r + B_TCP_FLAGS] = tcpFlags;
-    batch[r + B_WINDOW] = window;
-    batch[r + B_WINDOW_SCALE] = windowScale;
-    batch[r + B_SEGMENT_LENGTH] = segmentLength;
-    batch[r + B_LAYERS] = layers;
-    batch[r + B_PROTOCOL_COLUMN] = protocolColumn;
-    batch[r + B_MARKS] = marks;
-    batch[r + B_HASH] = hashV4(protocol, src, dst, srcPort, dstPort);
-    batch[r + B_TUNNEL] = tunnel;
-    if (tunnel) {
-      batch[r + B_TUNNEL_SRC] = tunnelSrc;
-      batch[r + B_TUNNEL_DST] = tunnelDst;
-      batch[r + B_TUNNEL_SRC_PORT] = tunnelSrcPort;
-      batch[r + B_TUNNEL_DST_PORT] = tunnelDstPort;
-      batch[r + B_TUNNEL_HASH] = hashV4(17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort);
-    }
-    return true;
+  /** The UDP port table the fast path runs with (undefined: no fast path). */
+  fastPathTable(): Uint8Array | undefined {
+    return this.fastPath ? this.udpApps : undefined;
+  }
+
+  private start(seconds: number, nanoseconds: number): void {
+    this.started = true;
+    this.firstSeconds = seconds;
+    this.firstNanoseconds = nanoseconds;
   }
 
   /**
-   * Puts the batched frames through the conversations and the TCP analysis, in order. First a
-   * pass that only reads what their lookups will need (slots, records, TCP state): done for all
-   * of them at once, those cache misses overlap instead of coming one after the other.
-   * The reader calls this after each piece of input it parses; finish() does too.
+   * pcap records read ahead by the reader thread, most already through fastParse there: rows
+   * [from, from + count) of `rows` (see fastPath.ts; `doubles` is the same memory), their bytes
+   * in `b`, one after the other in the file from `position` on. Returns the position after them.
+   */
+  framesRead(b: Uint8Array, rows: Int32Array, doubles: Float64Array, from: number, count: number, position: number, nanosecondFractions: boolean): number {
+    this.flush();
+    let run = from;
+    for (let k = from; k < from + count; k++) {
+      const r = k * ROW_INTS;
+      const captured = rows[r + R_CAPTURED];
+      const seconds = rows[r + R_SECONDS] >>> 0;
+      const fraction = rows[r + R_FRACTION] >>> 0;
+      const nanoseconds = nanosecondFractions ? fraction : fraction * 1000;
+      if (!this.started) this.start(seconds, nanoseconds);
+      if (rows[r + R_PROTOCOL] !== 0) {
+        rows[r + R_INTERFACE] = 0;
+        rows[r + R_TIME_IS_ZERO] = seconds === 0 && nanoseconds === 0 ? 1 : 0;
+        doubles[k * DOUBLES_PER_ROW + RD_TIME] = (seconds - this.firstSeconds) * 1e9 + (nanoseconds - this.firstNanoseconds);
+        doubles[k * DOUBLES_PER_ROW + RD_FILE_OFFSET] = position + 16;
+        hashRow(rows, r);
+        if (k + 1 - run === BATCH) {
+          this.commitRows(rows, doubles, run, BATCH);
+          run = k + 1;
+        }
+      } else {
+        // Not one for the fast path: the rows before it first, then the general decoder.
+        if (k > run) this.commitRows(rows, doubles, run, k - run);
+        run = k + 1;
+        this.frame(b, rows[r + R_RECORD] + 16, captured, rows[r + R_ORIGINAL] >>> 0, seconds, nanoseconds, 0, position + 16);
+        this.flush();
+      }
+      position += 16 + captured;
+    }
+    if (from + count > run) this.commitRows(rows, doubles, run, from + count - run);
+    return position;
+  }
+
+  /**
+   * Puts the batched frames through the conversations and the TCP analysis, in order. The
+   * reader calls this after each piece of input it parses; finish() does too.
    */
   flush(): void {
     const n = this.pending;
     if (n === 0) return;
-    const batch = this.batch;
+    this.pending = 0;
+    this.commitRows(this.batch, this.batchDoubles, 0, n);
+  }
+
+  /**
+   * Rows [from, from + n) (at most BATCH) into the index, in order. First passes that only read
+   * what their lookups will need (slots, records, TCP state): done for all of them at once, those
+   * cache misses overlap instead of coming one after the other.
+   */
+  private commitRows(rows: Int32Array, doubles: Float64Array, from: number, n: number): void {
     const table = this.conversations;
     const warm = this.warmRows;
-    for (let k = 0; k < n; k++) warm[k] = table.warmSlot(batch[k * B_STRIDE + B_HASH]);
+    for (let k = 0; k < n; k++) warm[k] = table.warmSlot(rows[(from + k) * ROW_INTS + R_HASH]);
     for (let k = 0; k < n; k++) warm[k] = table.warmRecord(warm[k]);
     let warmth = 0;
     for (let k = 0; k < n; k++) if (warm[k] >= 0) warmth ^= table.tcp.warm(warm[k]);
-    for (let k = 0; k < n; k++) if (batch[k * B_STRIDE + B_TUNNEL]) warmth ^= table.warmSlot(batch[k * B_STRIDE + B_TUNNEL_HASH]);
+    for (let k = 0; k < n; k++) if (rows[(from + k) * ROW_INTS + R_TUNNEL]) warmth ^= table.warmSlot(rows[(from + k) * ROW_INTS + R_TUNNEL_HASH]);
     this.warmth[0] = warmth;
-    for (let k = 0; k < n; k++) this.commit(k);
-    this.pending = 0;
+    for (let k = from; k < from + n; k++) this.commit(rows, k * ROW_INTS, doubles[k * DOUBLES_PER_ROW + RD_TIME], doubles[k * DOUBLES_PER_ROW + RD_FILE_OFFSET]);
   }
 
-  /** Row k of the batch into the index: its conversations, its TCP analysis, its columns. */
-  private commit(k: number): void {
+  /** One row into the index: its conversations, its TCP analysis, its columns. */
+  private commit(batch: Int32Array, r: number, time: number, fileOffset: number): void {
     const i = this.count;
     if (i === this.capacity) this.grow();
     if ((i & 4095) === 0) {
       Atomics.store(this.progress, 0, i);
       if (i === RESERVE_AT && this.expectedPackets > RESERVE_AT) this.reserveConversations();
     }
-    const batch = this.batch;
-    const r = k * B_STRIDE;
-    const time = this.batchTimes[k * 2];
-    const protocol = batch[r + B_PROTOCOL];
-    const src = batch[r + B_SRC];
-    const dst = batch[r + B_DST];
-    const srcPort = batch[r + B_SRC_PORT];
-    const dstPort = batch[r + B_DST_PORT];
-    const tcpFlags = batch[r + B_TCP_FLAGS];
-    let marks = batch[r + B_MARKS];
+    const protocol = batch[r + R_PROTOCOL];
+    const src = batch[r + R_SRC];
+    const dst = batch[r + R_DST];
+    const srcPort = batch[r + R_SRC_PORT];
+    const dstPort = batch[r + R_DST_PORT];
+    const tcpFlags = batch[r + R_TCP_FLAGS];
+    let marks = batch[r + R_MARKS];
     // The packet's flow: found, or a new conversation; then the TCP analysis.
     const table = this.conversations;
-    const h = batch[r + B_HASH];
+    const h = batch[r + R_HASH];
     const found = table.findV4(h, protocol, src, dst, srcPort, dstPort);
     let conversation: number;
     let direction = 0;
@@ -584,7 +465,7 @@ export class PacketIndex implements FrameSink {
     let analysis = 0;
     if (protocol === 6) {
       const tcp = table.tcp;
-      const seq = batch[r + B_SEQ] >>> 0;
+      const seq = batch[r + R_SEQ] >>> 0;
       let t = table.foundTcpSlot;
       const reuse = tcp.reuse(t, direction, tcpFlags, seq);
       if (reuse === REUSE_NEW_CONNECTION) {
@@ -594,34 +475,34 @@ export class PacketIndex implements FrameSink {
         created = true;
       }
       if (reuse !== REUSE_NONE) analysis |= ANALYSIS_REUSED_PORTS;
-      analysis |= tcp.segment(t, direction, i, time, batch[r + B_TIME_IS_ZERO] === 1, seq, batch[r + B_ACK] >>> 0, batch[r + B_SEGMENT_LENGTH], tcpFlags, batch[r + B_WINDOW], batch[r + B_WINDOW_SCALE], true, created);
+      analysis |= tcp.segment(t, direction, i, time, batch[r + R_TIME_IS_ZERO] === 1, seq, batch[r + R_ACK] >>> 0, batch[r + R_SEGMENT_LENGTH], tcpFlags, batch[r + R_WINDOW], batch[r + R_WINDOW_SCALE], true, created);
     }
     if (direction === 1) marks |= MARK_REVERSE;
     let related = -1;
-    if (batch[r + B_TUNNEL]) {
-      const th = batch[r + B_TUNNEL_HASH];
-      const tunnelSrc = batch[r + B_TUNNEL_SRC];
-      const tunnelDst = batch[r + B_TUNNEL_DST];
-      const tunnelSrcPort = batch[r + B_TUNNEL_SRC_PORT];
-      const tunnelDstPort = batch[r + B_TUNNEL_DST_PORT];
+    if (batch[r + R_TUNNEL]) {
+      const th = batch[r + R_TUNNEL_HASH];
+      const tunnelSrc = batch[r + R_TUNNEL_SRC];
+      const tunnelDst = batch[r + R_TUNNEL_DST];
+      const tunnelSrcPort = batch[r + R_TUNNEL_SRC_PORT];
+      const tunnelDstPort = batch[r + R_TUNNEL_DST_PORT];
       const tunnel = table.findV4(th, 17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort);
       if (tunnel >= 0) {
         related = tunnel >> 1;
         if (tunnel & 1) marks |= MARK_RELATED_REVERSE;
       } else related = table.createV4(th, 17, tunnelSrc, tunnelDst, tunnelSrcPort, tunnelDstPort, i, time);
     }
-    this.fileOffset[i] = this.batchTimes[k * 2 + 1];
+    this.fileOffset[i] = fileOffset;
     this.time[i] = time;
-    this.capturedLength[i] = batch[r + B_CAPTURED];
-    this.originalLength[i] = batch[r + B_ORIGINAL];
+    this.capturedLength[i] = batch[r + R_CAPTURED];
+    this.originalLength[i] = batch[r + R_ORIGINAL] >>> 0;
     this.conversation[i] = conversation;
     this.related[i] = related;
     this.analysis[i] = analysis;
     this.tcpFlags[i] = tcpFlags;
-    this.layers[i] = batch[r + B_LAYERS];
-    this.protocol[i] = batch[r + B_PROTOCOL_COLUMN];
+    this.layers[i] = batch[r + R_LAYERS];
+    this.protocol[i] = batch[r + R_PROTOCOL_COLUMN];
     this.marks[i] = marks;
-    this.interfaceIndex[i] = batch[r + B_INTERFACE];
+    this.interfaceIndex[i] = batch[r + R_INTERFACE];
     this.count = i + 1;
   }
 

@@ -4,7 +4,8 @@
 // the byte offset; every packet before it has been delivered.
 import * as fs from 'node:fs';
 import { LinkType } from './linkTypes';
-import { MODE_PCAP, REST_CARRIED, REST_END, RingReader, SLOT_FAILED, SLOT_FREE, W_LENGTH, W_NEXT, W_RECORDS, W_REST, W_STATE, readAhead } from './readerThread';
+import { MODE_PCAP, REST_END, REST_NONE, ROWS_PER_SLOT, RingReader, SLOT_FAILED, SLOT_FREE, W_LENGTH, W_NEXT, W_RECORDS, W_REST, W_STATE, readAhead } from './readerThread';
+import { R_CAPTURED, R_FRACTION, R_ORIGINAL, R_RECORD, R_SECONDS, ROW_INTS } from './fastPath';
 
 export interface CaptureInterface {
   /** Index over the whole file: the interfaces of a second section follow those of the first. */
@@ -54,6 +55,17 @@ export interface FrameSink {
    * together) finishes them. Called after each piece of input and at the end.
    */
   flush?(): void;
+  /**
+   * A sink with its own fast path (fastPath.ts): the UDP port table it runs with, so that the
+   * reader thread runs it ahead on pcap records, which then come through framesRead().
+   */
+  fastPathTable?(): Uint8Array | undefined;
+  /**
+   * pcap records read ahead: rows [from, from + count) of `rows` (fastPath.ts; `doubles` is the
+   * same memory), their bytes in `b`, one after the other in the file from `position` on.
+   * Returns the position after them.
+   */
+  framesRead?(b: Uint8Array, rows: Int32Array, doubles: Float64Array, from: number, count: number, position: number, nanosecondFractions: boolean): number;
   interfaceAdded?(iface: CaptureInterface): void;
   /** pcapng name resolution block: an address (dotted or IPv6 text) and its names. */
   names?(address: string, names: string[]): void;
@@ -113,9 +125,6 @@ export class CaptureParser {
   /** Total length of the record the parser waits for (0 when unknown or nothing waits). */
   needed = 0;
   sections = 0;
-  /** What the reads ahead read (kept only so that they are not optimised away; in a typed
-   *  array, so that whatever number it is does not change the shape of this object). */
-  private readonly ahead = new Int32Array(1);
 
   private littleEndian = true;
   private pcapNanos = false;
@@ -229,41 +238,27 @@ export class CaptureParser {
   }
 
   /**
-   * pcap records found beforehand (by the reader thread): at offsets[from .. from + count) in
-   * `b`, each one whole, with a captured length the link type allows, one after the other in the
-   * file from `position` on. As parse(), without looking for where each record ends.
+   * pcap records found beforehand (by the reader thread): rows [from, from + count) of `rows`
+   * (see fastPath.ts), each a whole record of `b` with a captured length the link type allows,
+   * one after the other in the file from `position` on. A sink that takes such rows gets them as
+   * they are (most already through the fast path); others get frames, as from parse().
    */
-  parsePcapRecordsAt(b: Uint8Array, offsets: Int32Array, from: number, count: number): void {
-    if (this.error || this.format?.kind !== 'pcap') return;
-    const le = this.littleEndian;
-    const nanos = this.pcapNanos;
+  parsePcapRows(b: Uint8Array, rows: Int32Array, doubles: Float64Array, from: number, count: number): void {
+    if (this.error || this.format?.kind !== 'pcap' || count === 0) return;
     const sink = this.sink;
-    const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    let position = this.position;
-    const to = from + count;
-    const last = b.length - 1;
-    let ahead = 0;
-    for (let k = from; k < to; k++) {
-      if ((k - from) % 16 === 0) {
-        // The first two cache lines of the next 16 records, read in a row before their turn:
-        // their cache misses (the bytes were just written by another core) overlap rather
-        // than come one after the other.
-        for (let q = k; q < k + 16 && q < to; q++) {
-          const r = offsets[q];
-          ahead ^= b[r] ^ b[r + 64 < last ? r + 64 : last];
-        }
+    if (sink.framesRead) this.position = sink.framesRead(b, rows, doubles, from, count, this.position, this.pcapNanos);
+    else {
+      let position = this.position;
+      for (let k = from; k < from + count; k++) {
+        const r = k * ROW_INTS;
+        const captured = rows[r + R_CAPTURED];
+        const fraction = rows[r + R_FRACTION] >>> 0;
+        sink.frame(b, rows[r + R_RECORD] + 16, captured, rows[r + R_ORIGINAL] >>> 0, rows[r + R_SECONDS] >>> 0, this.pcapNanos ? fraction : fraction * 1000, 0, position + 16);
+        position += 16 + captured;
       }
-      const p = offsets[k];
-      const seconds = view.getUint32(p, le);
-      const fraction = view.getUint32(p + 4, le);
-      const captured = view.getUint32(p + 8, le);
-      const original = view.getUint32(p + 12, le);
-      this.packets++;
-      sink.frame(b, p + 16, captured, original, seconds, nanos ? fraction : fraction * 1000, 0, position + 16);
-      position += 16 + captured;
+      this.position = position;
     }
-    this.position = position;
-    this.ahead[0] = ahead;
+    this.packets += count;
     sink.flush?.();
   }
 
@@ -717,7 +712,7 @@ export async function readCaptureFile(path: string, sink: FrameSink, options: Fi
   const fd = await new Promise<number>((resolve, reject) => fs.open(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
   try {
     let ring: RingReader | undefined;
-    if (options.readerThread ?? (options.chunkSize === undefined && fs.fstatSync(fd).size >= READER_THREAD_FROM)) ring = readAhead(fd, 0, CARRY_ROOM, options.chunkSize ?? DEFAULT_CHUNK);
+    if (options.readerThread ?? (options.chunkSize === undefined && fs.fstatSync(fd).size >= READER_THREAD_FROM)) ring = readAhead(fd, 0, CARRY_ROOM, options.chunkSize ?? DEFAULT_CHUNK, sink.fastPathTable?.());
     if (ring) await readFromRing(fd, ring, parser, options);
     else await readThroughPool(fd, parser, options);
   } finally {
@@ -775,16 +770,16 @@ async function readFromRing(fd: number, ring: RingReader, parser: CaptureParser,
       const slot = ring.slots[s];
       let more: boolean;
       if (ring.mode() === MODE_PCAP) {
-        // The records the reader found, then whatever it left to the parser.
-        if (c === 0) parser.parse(slot, room, room + 24);
-        if (!parser.done) parser.parsePcapRecordsAt(slot, ring.offsets, s * ring.offsetsPerSlot, control[ring.word(s, W_RECORDS)]);
+        // The file header first; then the records the reader found, then whatever it left to
+        // the parser.
+        if (c === 0) parser.parse(slot, 0, 24);
+        if (!parser.done) parser.parsePcapRows(slot, ring.rows, ring.rowDoubles, s * ROWS_PER_SLOT, control[ring.word(s, W_RECORDS)]);
         const left = control[ring.word(s, W_REST)];
-        more = !parser.done && left === REST_CARRIED;
-        if (!parser.done && left !== REST_CARRIED) {
+        more = !parser.done && left === REST_NONE;
+        if (!parser.done && left !== REST_NONE) {
           const next = control[ring.word(s, W_NEXT)];
-          const end = room + got;
-          const used = parser.parse(slot, next, end);
-          if (left === REST_END) parser.finish(end - next - used);
+          const used = parser.parse(slot, next, got);
+          if (left === REST_END) parser.finish(got - next - used);
           else if (!parser.done) rest = parser.position;
         }
       } else more = chunks.chunk(slot, got);
