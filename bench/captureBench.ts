@@ -319,18 +319,25 @@ export async function captureBench(): Promise<boolean> {
     }
     const read = median(reads);
     const ours = median(indexes);
+    // Page faults (all threads) of one index from the page cache, to compare with one from disk.
+    let faults = process.resourceUsage().minorPageFault;
+    await indexCaptureFile(file);
+    const warmFaults = process.resourceUsage().minorPageFault - faults;
     // From disk: the page cache dropped before each bare read and before each index.
     const coldReads: number[] = [];
     const coldIndexes: number[] = [];
+    const coldFaults: number[] = [];
     let dropped: string | undefined;
     for (let run = 0; run < COLD_RUNS; run++) {
       dropped = dropCaches(file);
       if (!dropped) break;
       coldReads.push(bareRead(file));
       dropCaches(file);
+      faults = process.resourceUsage().minorPageFault;
       t0 = performance.now();
       await indexCaptureFile(file);
       coldIndexes.push(performance.now() - t0);
+      coldFaults.push(process.resourceUsage().minorPageFault - faults);
     }
     const coldRead = coldReads.length ? median(coldReads) : undefined;
     const coldIndex = coldIndexes.length ? median(coldIndexes) : undefined;
@@ -370,6 +377,7 @@ export async function captureBench(): Promise<boolean> {
     console.log(`capture: machine load average ${loadBefore} before, ${loadAfter} after (${os.cpus().length} cores)`);
     console.log(`capture: bare read of the file (${(size / 1e6).toFixed(0)} MB, nothing else done) from the page cache ${ms(read)} (median of ${RUNS}: ${list(reads)}); from disk ${coldRead === undefined ? 'not measured (the page cache could not be dropped)' : `${ms(coldRead)} (median of ${coldReads.length}: ${list(coldReads)}; page cache dropped before each by ${dropped})`}`);
     console.log(`capture: our index (decode + TCP analysis + ${conversations.toLocaleString('en')} conversations) from the page cache ${ms(ours)} (median of ${RUNS}: ${list(indexes)}, after a warm-up run of ${ms(warmUp)}), ${(ours * 1e6 / PACKETS).toFixed(0)} ns a packet; from disk ${coldIndex === undefined ? 'not measured' : `${ms(coldIndex)} (median of ${coldIndexes.length}: ${list(coldIndexes)})`}`);
+    if (coldFaults.length) console.log(`capture: page faults of one index: ${warmFaults.toLocaleString('en')} from the page cache, ${median(coldFaults).toLocaleString('en')} from disk (median): here dropping the page cache also makes memory the process already had fault again`);
     console.log(`capture: tshark -T fields -e frame.number -e ip.src -e ip.dst -e tcp.flags: ${tshark === null ? 'tshark is not installed, not measured' : ms(tshark) + ' (one run, file in the page cache)'}`);
     console.log(`capture: tshark / ours = ${tshark === null ? 'n/a' : (tshark / ours).toFixed(0)} (target >= 100: ${tshark === null ? 'not measured' : verdict(tsharkOk)})`);
     console.log(`capture: ours / bare read = ${coldRead !== undefined && coldIndex !== undefined ? (coldIndex / coldRead).toFixed(2) : 'n/a'} from disk (target <= 2: ${coldRead === undefined ? 'not measured' : verdict(diskOk)}); ${(ours / read).toFixed(2)} from the page cache (for information: the target is on reading from disk)`);

@@ -637,7 +637,7 @@ export class CaptureStreamReader {
 }
 
 export interface FileReadOptions {
-  /** Bytes per read; 1 MiB by default. */
+  /** Bytes per read; 1 MiB by default (512 KiB read ahead by the reader thread). */
   chunkSize?: number;
   /** How long to read before giving the event loop a turn; 50 ms by default. */
   yieldMs?: number;
@@ -652,11 +652,18 @@ export interface FileReadOptions {
 }
 
 /**
- * Bytes per read: small enough that what a read just copied is still in the CPU's cache when it
- * is parsed, big enough that reading from disk goes at the disk's pace (measured here on 540 MB:
- * 256 KiB reads are 3x slower from disk than 1 MiB ones; 4 MiB ones parse 10% slower).
+ * Bytes per read through the thread pool: small enough that what a read just copied is still in
+ * the CPU's cache when it is parsed, big enough that reading from disk goes at the disk's pace
+ * with one read ahead (measured here on 540 MB: 256 KiB reads are 3x slower from disk than
+ * 1 MiB ones; 4 MiB ones parse 10% slower).
  */
 const DEFAULT_CHUNK = 1024 * 1024;
+/**
+ * The same for the reader thread (after the carry room: 832 KiB a slot of its ring), which
+ * always reads ahead, so reads at the disk's pace with smaller reads too; the ring (8 slots)
+ * stays a few MB, memory touched again on every file.
+ */
+const RING_CHUNK = 512 * 1024;
 /** Room before each read for the tail of a record the previous chunk cut. */
 const CARRY_ROOM = MAX_CAPTURED_LENGTH + 64 * 1024;
 /** Files from this size on are read ahead by the reader thread. */
@@ -712,7 +719,7 @@ export async function readCaptureFile(path: string, sink: FrameSink, options: Fi
   const fd = await new Promise<number>((resolve, reject) => fs.open(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
   try {
     let ring: RingReader | undefined;
-    if (options.readerThread ?? (options.chunkSize === undefined && fs.fstatSync(fd).size >= READER_THREAD_FROM)) ring = readAhead(fd, 0, CARRY_ROOM, options.chunkSize ?? DEFAULT_CHUNK, sink.fastPathTable?.());
+    if (options.readerThread ?? (options.chunkSize === undefined && fs.fstatSync(fd).size >= READER_THREAD_FROM)) ring = readAhead(fd, 0, CARRY_ROOM, options.chunkSize ?? RING_CHUNK, sink.fastPathTable?.());
     if (ring) await readFromRing(fd, ring, parser, options);
     else await readThroughPool(fd, parser, options);
   } finally {
