@@ -1,9 +1,15 @@
 // The index of a capture: one pass decodes every frame, runs the TCP analysis and builds the
 // conversations, keeping per packet only what the packet list and the filters need, in typed
 // arrays (42 bytes a packet). The rest is decoded again from the file for the rows on screen.
+//
+// The common frame (Ethernet, IPv4, TCP or UDP, possibly in VXLAN) takes a fast path
+// (fastPath.ts; for pcap files read ahead it already ran in the reader thread), in batches whose
+// conversation lookups are prepared together; every other frame goes through the general
+// decoder. Both give the same index (the tests compare them). Big columns live in memory a
+// helper thread faults in ahead of the rows (prefault.ts).
 import * as fs from 'node:fs';
 import { ConversationSummary, ConversationTable, ConversationTally, FlowKey } from './conversations';
-import { DecodeOptions, FrameContext, PacketDecoder, UdpApp, addressText } from './decoder';
+import { DecodeOptions, FrameContext, PacketDecoder, addressText } from './decoder';
 import { LinkType } from './linkTypes';
 import { R_ACK, R_CAPTURED, R_DST, R_DST_PORT, R_FRACTION, R_HASH, R_INTERFACE, R_LAYERS, R_MARKS, R_ORIGINAL, R_PROTOCOL, R_PROTOCOL_COLUMN, R_RECORD, R_SECONDS, R_SEGMENT_LENGTH, R_SEQ, R_SRC, R_SRC_PORT, R_TCP_FLAGS, R_TIME_IS_ZERO, R_TUNNEL, R_TUNNEL_DST, R_TUNNEL_DST_PORT, R_TUNNEL_HASH, R_TUNNEL_SRC, R_TUNNEL_SRC_PORT, R_WINDOW, R_WINDOW_SCALE, RD_FILE_OFFSET, RD_TIME, ROW_INTS, fastParse } from './fastPath';
 import { DecodedPacket, Layer, Mark, PacketFacts, Protocol } from './packet';
