@@ -163,8 +163,9 @@ export class ConversationTable {
    * every page of it at once (its slots are reached at random).
    */
   prepareSlots(conversations: number): void {
+    // Room for the (already generous) estimate at 5/8 full: past half full it grows anyway.
     let size = this.slots.length / 2;
-    while (size < conversations * 2) size *= 2;
+    while (size < conversations * 1.6) size *= 2;
     if (size <= this.slots.length / 2 || size * 8 < 1 << 20 || typeof SharedArrayBuffer !== 'function') return;
     const spare = new Int32Array(new SharedArrayBuffer(size * 8));
     prefault([spare.buffer as SharedArrayBuffer], [8], size, progressCounter(), Infinity);

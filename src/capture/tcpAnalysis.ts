@@ -91,33 +91,37 @@ function leSeq(a: number, b: number): boolean {
   return ((b - a) | 0) >= 0;
 }
 
-// State per TCP connection: one record of 160 bytes, seen as 24 int32 (each direction's
-// sequence numbers, window, counters and flags; then the connection's completeness, SYN counts,
-// first FIN and RST) followed by 8 doubles (times, payload bytes). Only TCP conversations get
-// one, and a segment touches just this record.
-const INT_STRIDE = 40;
+// State per TCP connection: one record of 128 bytes (two cache lines), seen as 16 int32 (each
+// direction's sequence numbers, window, and a word of flags and counters; then the connection's
+// completeness, SYN counts, first FIN and RST) followed by 8 doubles (times, payload bytes).
+// Only TCP conversations get one, and a segment touches just this record.
+const INT_STRIDE = 32;
 /** The doubles of connection t start at t * DOUBLE_STRIDE + DOUBLES_AT in the Float64 view. */
-const DOUBLES_AT = 12;
-const DIRECTION_INTS = 9;
+const DOUBLES_AT = 8;
+const DIRECTION_INTS = 6;
 // Per direction, at direction * DIRECTION_INTS (unsigned values stored with | 0).
 const BASE_SEQ = 0;
 const NEXT_SEQ = 1;
 const LAST_ACK = 2;
 const MAX_SEQ_TO_BE_ACKED = 3;
 const WINDOW = 4;
-const LAST_NON_DUP_ACK = 5;
-const DUP_ACK_COUNT = 6;
-const LAST_SEGMENT_FLAGS = 7;
-/** Bits: BASE_SEQ_SET, HAS_NEXT_SEQ_TIME, HAS_LAST_ACK_TIME, SENT_PURE_ACK; window scale above. */
-const FLAGS = 8;
+/**
+ * The direction's flags (BASE_SEQ_SET, HAS_NEXT_SEQ_TIME, HAS_LAST_ACK_TIME, SENT_PURE_ACK, the
+ * window scale) in bits 15-22, its last segment's analysis flags in bits 0-14, and its
+ * duplicate ACKs in a row in bits 23-30 (counting stops at 255: only "2 or more" matters).
+ */
+const WORD = 5;
+const FLAGS_SHIFT = 15;
+const DUP_SHIFT = 23;
+const MAX_DUP = 255;
 // The connection's, after both directions.
 /** Completeness (bits 0-5), sides that sent FIN (6-7), client side + 1 (8-9), more below. */
-const STATE = 18;
+const STATE = 12;
 /** Pure SYNs in the low 16 bits, SYN-ACKs in the high 16. */
-const SYN_COUNTS = 19;
+const SYN_COUNTS = 13;
 /** Packet index + 1 of the first FIN and the first RST (0: none). */
-const FIRST_FIN = 20;
-const FIRST_RST = 21;
+const FIRST_FIN = 14;
+const FIRST_RST = 15;
 
 const FIN_SIDES_SHIFT = 6;
 const CLIENT_SHIFT = 8;
@@ -126,8 +130,21 @@ const RST_BEFORE_CLOSE = 1 << 11;
 const FIRST_FIN_FROM_B = 1 << 12;
 const FIRST_RST_FROM_B = 1 << 13;
 
+function flagsOf(word: number): number {
+  return (word >> FLAGS_SHIFT) & 0xff;
+}
+function withFlags(word: number, flags: number): number {
+  return (word & ~(0xff << FLAGS_SHIFT)) | (flags << FLAGS_SHIFT);
+}
+function lastSegmentOf(word: number): number {
+  return word & 0x7fff;
+}
+function duplicatesOf(word: number): number {
+  return (word >> DUP_SHIFT) & 0xff;
+}
+
 /** INT_STRIDE int32 = this many doubles. */
-const DOUBLE_STRIDE = 20;
+const DOUBLE_STRIDE = 16;
 const NEXT_SEQ_TIME = 0; // + direction
 const LAST_ACK_TIME = 2; // + direction
 /** Handshake round trip (SYN to first pure ACK) in ns; 0 when unknown, as in Wireshark. */
@@ -220,11 +237,11 @@ export class TcpAnalysisState {
   warm(t: number): number {
     const n = this.ints;
     const o = t * INT_STRIDE;
-    return n[o] ^ n[o + 16] ^ n[o + 32] ^ n[o + INT_STRIDE - 1];
+    return n[o] ^ n[o + 16];
   }
 
   hasBaseSeq(t: number, direction: number): boolean {
-    return (this.ints[t * INT_STRIDE + direction * DIRECTION_INTS + FLAGS] & BASE_SEQ_SET) !== 0;
+    return (flagsOf(this.ints[t * INT_STRIDE + direction * DIRECTION_INTS + WORD]) & BASE_SEQ_SET) !== 0;
   }
 
   baseSeq(t: number, direction: number): number {
@@ -238,7 +255,7 @@ export class TcpAnalysisState {
   reuse(t: number, direction: number, flags: number, seq: number): number {
     if (!(flags & TH_SYN)) return Reuse.NONE;
     const o = t * INT_STRIDE + direction * DIRECTION_INTS;
-    if (!(this.ints[o + FLAGS] & BASE_SEQ_SET) || (seq | 0) === this.ints[o + BASE_SEQ]) return Reuse.NONE;
+    if (!(flagsOf(this.ints[o + WORD]) & BASE_SEQ_SET) || (seq | 0) === this.ints[o + BASE_SEQ]) return Reuse.NONE;
     return flags & TH_ACK ? Reuse.FLAGGED : Reuse.NEW_CONNECTION;
   }
 
@@ -251,15 +268,15 @@ export class TcpAnalysisState {
   segment(t: number, direction: number, packet: number, time: number, timeIsZero: boolean, seq: number, ack: number, segmentLength: number, flags: number, window: number, windowScale: number, analysable: boolean, created: boolean): number {
     let result = 0;
     if (analysable) {
-      result = this.analyse(t, direction, packet + 1, time, seq, ack, segmentLength, flags, window);
+      result = this.analyse(t, direction, time, seq, ack, segmentLength, flags, window);
       this.afterAnalysis(t, direction, time, timeIsZero, flags, windowScale);
     }
     this.connectionFacts(t, direction, packet, flags, segmentLength, created);
     return result;
   }
 
-  /** Wireshark's analysis of one segment (`frame` is its 1-based number). */
-  private analyse(t: number, direction: number, frame: number, time: number, seq: number, ack: number, segmentLength: number, flags: number, window: number): number {
+  /** Wireshark's analysis of one segment. */
+  private analyse(t: number, direction: number, time: number, seq: number, ack: number, segmentLength: number, flags: number, window: number): number {
     const n = this.ints;
     const d = this.times;
     const fwd = t * INT_STRIDE + direction * DIRECTION_INTS;
@@ -270,22 +287,25 @@ export class TcpAnalysisState {
 
     // The first segment of each direction fixes its base (relative numbers start at 1
     // without a SYN); the first ACK fixes the other direction's when it has none yet.
-    let fwdFlags = n[fwd + FLAGS];
+    const fwdWord = n[fwd + WORD];
+    let fwdFlags = flagsOf(fwdWord);
+    let fwdDuplicates = duplicatesOf(fwdWord);
     if (!(fwdFlags & BASE_SEQ_SET)) {
       n[fwd + BASE_SEQ] = flags & TH_SYN ? seq : seq - 1;
       fwdFlags |= BASE_SEQ_SET;
     }
-    const revFlags = n[rev + FLAGS];
+    const revWord = n[rev + WORD];
+    const revFlags = flagsOf(revWord);
     if (!(revFlags & BASE_SEQ_SET) && flags & TH_ACK) {
       n[rev + BASE_SEQ] = ack - 1;
-      n[rev + FLAGS] = revFlags | BASE_SEQ_SET;
+      n[rev + WORD] = withFlags(revWord, revFlags | BASE_SEQ_SET);
     }
 
     const nextSeq = n[fwd + NEXT_SEQ] >>> 0;
     const lastAck = n[fwd + LAST_ACK] >>> 0;
     const fwdWindow = n[fwd + WINDOW];
     const revWindow = n[rev + WINDOW];
-    const revLastSegmentFlags = n[rev + LAST_SEGMENT_FLAGS];
+    const revLastSegmentFlags = lastSegmentOf(revWord);
     const noSynFinRst = (flags & (TH_SYN | TH_FIN | TH_RST)) === 0;
     let skipToAckChecks = false;
 
@@ -318,15 +338,12 @@ export class TcpAnalysisState {
           skipToAckChecks = true;
         } else if (window !== 0) {
           // A duplicate ACK repeats seq, ack and window with no data.
-          n[fwd + DUP_ACK_COUNT]++;
+          if (fwdDuplicates < MAX_DUP) fwdDuplicates++;
           result |= Analysis.DUPLICATE_ACK;
         }
       }
     }
-    if (ack !== lastAck) {
-      n[fwd + LAST_NON_DUP_ACK] = frame;
-      n[fwd + DUP_ACK_COUNT] = 0;
-    }
+    if (ack !== lastAck) fwdDuplicates = 0;
 
     // ACKed unseen segment: this acknowledges beyond what the other direction was seen sending.
     // The other direction's bound then moves up to what it sent, so it is said once.
@@ -352,7 +369,7 @@ export class TcpAnalysisState {
         const rtt = d[doublesOf(t) + FIRST_RTT];
         const threshold = rtt === 0 ? DEFAULT_OUT_OF_ORDER_NS : rtt < 0 ? Infinity : rtt;
         const synFin = flags & (TH_SYN | TH_FIN) ? 1 : 0;
-        if (n[rev + DUP_ACK_COUNT] >= 2 && revLastAck === seq && sinceDupAck >= 0 && sinceDupAck < FAST_RETRANSMISSION_NS) result |= Analysis.FAST_RETRANSMISSION;
+        if (duplicatesOf(revWord) >= 2 && revLastAck === seq && sinceDupAck >= 0 && sinceDupAck < FAST_RETRANSMISSION_NS) result |= Analysis.FAST_RETRANSMISSION;
         else if (sinceHighest >= 0 && sinceHighest < threshold && nextSeq !== ((seq + segmentLength + synFin) >>> 0)) result |= Analysis.OUT_OF_ORDER;
         else result |= Analysis.RETRANSMISSION;
       }
@@ -375,8 +392,7 @@ export class TcpAnalysisState {
     n[fwd + WINDOW] = window;
     n[fwd + LAST_ACK] = ack;
     d[fwdTime + LAST_ACK_TIME] = time;
-    n[fwd + FLAGS] = fwdFlags | HAS_LAST_ACK_TIME;
-    n[fwd + LAST_SEGMENT_FLAGS] = result;
+    n[fwd + WORD] = (result & 0x7fff) | ((fwdFlags | HAS_LAST_ACK_TIME) << FLAGS_SHIFT) | (fwdDuplicates << DUP_SHIFT);
     return result;
   }
 
@@ -396,17 +412,17 @@ export class TcpAnalysisState {
       n[state] = timeIsZero ? n[state] & ~HAS_SYN_TIME : n[state] | HAS_SYN_TIME;
     } else if (syn === TH_ACK) {
       if (n[state] & HAS_SYN_TIME && d[doublesOf(t) + FIRST_RTT] === 0) d[doublesOf(t) + FIRST_RTT] = time - d[doublesOf(t) + LAST_SYN_TIME];
-      n[fwd + FLAGS] |= SENT_PURE_ACK;
+      n[fwd + WORD] = withFlags(n[fwd + WORD], flagsOf(n[fwd + WORD]) | SENT_PURE_ACK);
     }
-    if (windowScale >= 0) n[fwd + FLAGS] = withScale(n[fwd + FLAGS], windowScale);
+    if (windowScale >= 0) n[fwd + WORD] = withFlags(n[fwd + WORD], withScale(flagsOf(n[fwd + WORD]), windowScale));
     if (flags & TH_SYN) {
       // Scaling is used only when both SYN and SYN-ACK offer it.
       const rev = t * INT_STRIDE + (1 - direction) * DIRECTION_INTS;
-      if (scaleOf(n[fwd + FLAGS]) === -2) {
-        n[fwd + FLAGS] = withScale(n[fwd + FLAGS], -1);
-        n[rev + FLAGS] = withScale(n[rev + FLAGS], -1);
-      } else if (flags & TH_ACK && scaleOf(n[rev + FLAGS]) === -1) {
-        n[fwd + FLAGS] = withScale(n[fwd + FLAGS], -1);
+      if (scaleOf(flagsOf(n[fwd + WORD])) === -2) {
+        n[fwd + WORD] = withFlags(n[fwd + WORD], withScale(flagsOf(n[fwd + WORD]), -1));
+        n[rev + WORD] = withFlags(n[rev + WORD], withScale(flagsOf(n[rev + WORD]), -1));
+      } else if (flags & TH_ACK && scaleOf(flagsOf(n[rev + WORD])) === -1) {
+        n[fwd + WORD] = withFlags(n[fwd + WORD], withScale(flagsOf(n[fwd + WORD]), -1));
       }
     }
   }
@@ -490,7 +506,7 @@ export class TcpAnalysisState {
 
   /** The shift to apply to this direction's advertised windows (0 when unknown or unused). */
   windowShift(t: number, direction: number): number {
-    const scale = scaleOf(this.ints[t * INT_STRIDE + direction * DIRECTION_INTS + FLAGS]);
+    const scale = scaleOf(flagsOf(this.ints[t * INT_STRIDE + direction * DIRECTION_INTS + WORD]));
     return scale > 0 ? scale : 0;
   }
 
