@@ -2,10 +2,10 @@
 // duplicate ACKs, resets and a VXLAN share, as a swarm node sees; 2,000 connections at a time,
 // interleaved packet by packet, which is harder on caches than real bursts). Prints, side by
 // side: reading the file's bytes and nothing else (the physical floor), our index (decode + TCP
-// analysis + conversations), both from the page cache (a warm-up run, then the median of 3) and
-// from disk (the page cache dropped before each: the median of 3), tshark's field dump of the
+// analysis + conversations), both from the page cache (a warm-up run, then the median of 5) and
+// from disk (the page cache dropped before each: the median of 5), tshark's field dump of the
 // same file (run once), the ratios, bytes of index per packet and the time to the first rows of
-// the list. Targets (docs: design.md, "Numbers to aim for"): tshark >= 100x ours, ours <= 2x the
+// the list. Targets (the design notes, "Numbers to aim for"): tshark >= 100x ours, ours <= 2x the
 // bare read from disk, <= 48 bytes a packet, first rows within 0.5 s. The machine's load is
 // printed too: these are wall-clock times on a machine others may share.
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,9 +16,9 @@ import { pcapHeader } from '../src/capture/pcapWriter';
 import { CaptureFile, INDEX_BYTES_PER_PACKET, PacketIndex, indexCaptureFile } from '../src/capture/packetIndex';
 
 const PACKETS = Number(process.env.CAPTURE_BENCH_PACKETS ?? 1_000_000);
-const RUNS = 3;
+const RUNS = 5;
 /** Runs from disk (page cache dropped before each read and each index). */
-const COLD_RUNS = 3;
+const COLD_RUNS = 5;
 const CHUNK = 4 * 1024 * 1024;
 
 /** A small, seeded generator (mulberry32): the same capture every run. */
