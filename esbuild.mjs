@@ -1,5 +1,5 @@
-// Bundles the extension host entry and the CLI (platform node). Browser-side webview code, when it
-// arrives, is a separate entry with platform browser.
+// Bundles the extension host entry and the CLI (platform node), and each webview's browser-side code
+// as an entry of its own (platform browser).
 import * as esbuild from 'esbuild';
 
 const production = process.argv.includes('--production');
@@ -18,30 +18,22 @@ const common = {
   external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
 };
 
+/** A browser-side webview bundle: apart from the extension, for the browser, with its UI components. */
+const webview = (name) => ({
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'info',
+  entryPoints: [`src/webview/${name}/main.ts`],
+  outfile: `dist/webview/${name}.js`,
+});
+
 const entries = [
-  // Browser-side webview code: bundled apart, for the browser, with its UI components.
-  {
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    sourcemap: !production,
-    minify: production,
-    logLevel: 'info',
-    entryPoints: ['src/webview/packetViewer/main.ts'],
-    outfile: 'dist/webview/packetViewer.js',
-  },
-  {
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    sourcemap: !production,
-    minify: production,
-    logLevel: 'info',
-    entryPoints: ['src/webview/doctor/main.ts'],
-    outfile: 'dist/webview/doctor.js',
-  },
+  webview('packetViewer'),
+  webview('doctor'),
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   {
     ...common,

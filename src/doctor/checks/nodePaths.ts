@@ -10,7 +10,7 @@ import type { CommandResult } from '../../netns/runner';
 import { describeTarget, sandboxTarget, targetNode, type Target } from '../../netns/target';
 import { compareNames, taskName, type SwarmSnapshot } from '../../swarm/snapshot';
 import { mapLimit } from '../concurrency';
-import { blockingRules, describeRule, readFirewall, type FirewallReading } from '../firewall';
+import { blockingRules, describeRule, readFirewall } from '../firewall';
 import { commandEvidence, type Evidence, type Finding } from '../findings';
 import { addressOn } from '../matrix';
 import { pingCommand, type PingOutcome } from '../probe';
@@ -357,4 +357,3 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export type { FirewallReading };

@@ -132,14 +132,19 @@ async function runSuite(entry: string, runDir: string, port: number, settings: R
   } catch (error) {
     return { passed: 0, failed: 0, pending: 0, durationMs: 0, tests: [], error: (error as Error).stack ?? String(error) };
   } finally {
-    fs.writeFileSync(path.join(dir, 'browser-console.txt'), consoleLines.join('\n') + '\n');
-    if (browser) {
-      await browser.close().catch(() => undefined);
-      browsers.delete(browser);
-    }
-    await server.stop();
-    servers.delete(server);
+    await endSession(dir, consoleLines, browser, server);
   }
+}
+
+/** Ends a phase: keeps the browser console, closes Chromium and stops code-server. */
+async function endSession(dir: string, consoleLines: string[], browser: Browser | undefined, server: CodeServer): Promise<void> {
+  fs.writeFileSync(path.join(dir, 'browser-console.txt'), consoleLines.join('\n') + '\n');
+  if (browser) {
+    await browser.close().catch(() => undefined);
+    browsers.delete(browser);
+  }
+  await server.stop();
+  servers.delete(server);
 }
 
 // ---- phase 2: the UI journeys ------------------------------------------------------------------
@@ -241,13 +246,7 @@ async function runJourneys(entry: string, runDir: string, port: number, settings
     const artifacts = path.join(runDir, 'failures', 'setup');
     saveFailureArtifacts(artifacts, server, consoleLines, err, []);
   } finally {
-    fs.writeFileSync(path.join(dir, 'browser-console.txt'), consoleLines.join('\n') + '\n');
-    if (browser) {
-      await browser.close().catch(() => undefined);
-      browsers.delete(browser);
-    }
-    await server.stop();
-    servers.delete(server);
+    await endSession(dir, consoleLines, browser, server);
   }
   return results;
 }

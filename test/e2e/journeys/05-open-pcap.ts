@@ -1,23 +1,12 @@
 import { waitFor } from '../harness/workbench';
-import { expect, type Journey } from './journey';
+import { expect, openIncidentCapture, type Journey } from './journey';
 
 export const openPcap: Journey = {
   id: '05-open-pcap',
   title: 'open a .pcap from the explorer in the custom editor and filter for RST',
   async run({ wb, page, log }) {
-    await wb.closeAllEditors();
-    // The extension is active once its view has been shown (the recipe that works in code-server).
-    await wb.showSwarmDoctor();
-    await wb.showExplorer();
-    await page.keyboard.press('Escape');
-    const file = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'incident.pcap' }).first();
-    await file.waitFor({ timeout: 30_000 });
-    await file.dblclick();
-    await waitFor('the incident.pcap tab', async () => ((await wb.activeTabTitle()) === 'incident.pcap' ? true : undefined), 30_000);
-
-    const viewer = await wb.webviewFrame('#app .list', 30_000);
+    const viewer = await openIncidentCapture({ wb, page });
     const status = viewer.locator('.statusline');
-    await waitFor('"14 packets shown"', async () => (((await status.textContent()) ?? '').trim() === '14 packets shown' ? true : undefined), 30_000);
     log('incident.pcap open in the packet viewer: 14 packets');
 
     const field = viewer.locator('vscode-textfield.filter');

@@ -1,12 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
+import { labFault } from '../harness/lab';
 import { waitFor } from '../harness/workbench';
 import { expect, type Journey } from './journey';
-
-/** The incident, injected and removed with the lab's own fault script. */
-function incident(repoRoot: string, state: 'on' | 'off'): void {
-  execFileSync('bash', [path.join(repoRoot, 'lab', 'faults.sh'), 'incident', state], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-}
 
 export const matrix: Journey = {
   id: '06-matrix',
@@ -14,7 +8,7 @@ export const matrix: Journey = {
   timeoutMs: 300_000,
   async run({ wb, page, repoRoot, log }) {
     await wb.closeAllEditors();
-    incident(repoRoot, 'on');
+    labFault(repoRoot, 'incident', 'on');
     log('incident injected: REJECT tcp-reset for sourcemysql.1 in schemaregistry.1 on swarm00');
     try {
       await wb.showSwarmDoctor();
@@ -44,7 +38,7 @@ export const matrix: Journey = {
       log('the cell shows its packet trace: SYN out, RST in');
       await page.mouse.move(5, 5);
     } finally {
-      incident(repoRoot, 'off');
+      labFault(repoRoot, 'incident', 'off');
       log('incident removed');
     }
   },

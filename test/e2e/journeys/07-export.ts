@@ -2,25 +2,14 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { waitFor } from '../harness/workbench';
-import { expect, type Journey } from './journey';
+import { expect, openIncidentCapture, type Journey } from './journey';
 
 export const exportPcap: Journey = {
   id: '07-export-wireshark',
   title: 'export the filtered packets as pcapng with swarm names, and hand the capture to Wireshark',
   async run({ wb, page, workspace, runDir, log }) {
-    await wb.closeAllEditors();
-    await wb.showSwarmDoctor();
-    // The swarm is read (the names the export writes come from it).
-    await wb.waitRow('swarm00', { view: 'swarmDoctor.nodes', timeoutMs: 60_000 });
-    await wb.showExplorer();
-    await page.keyboard.press('Escape');
-    const file = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'incident.pcap' }).first();
-    await file.waitFor({ timeout: 30_000 });
-    await file.dblclick();
-    await waitFor('the incident.pcap tab', async () => ((await wb.activeTabTitle()) === 'incident.pcap' ? true : undefined), 30_000);
-    const viewer = await wb.webviewFrame('#app .list', 30_000);
+    const viewer = await openIncidentCapture({ wb, page }, { swarmRead: true });
     const status = viewer.locator('.statusline');
-    await waitFor('"14 packets shown"', async () => (((await status.textContent()) ?? '').trim() === '14 packets shown' ? true : undefined), 30_000);
     await viewer.locator('vscode-textfield.filter').click();
     await page.keyboard.type('tcp.flags.reset');
     await page.keyboard.press('Enter');

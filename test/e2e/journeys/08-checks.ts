@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
+import { labFault } from '../harness/lab';
 import { waitFor } from '../harness/workbench';
 import { expect, type Journey } from './journey';
 
@@ -8,9 +7,8 @@ export const checks: Journey = {
   title: 'run the network checks with the incident injected and see it named first, with its rule',
   timeoutMs: 300_000,
   async run({ wb, repoRoot, log }) {
-    const faults = path.join(repoRoot, 'lab', 'faults.sh');
     await wb.closeAllEditors();
-    execFileSync('bash', [faults, 'incident', 'on'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    labFault(repoRoot, 'incident', 'on');
     try {
       await wb.showSwarmDoctor();
       await wb.waitRow('swarm00', { view: 'swarmDoctor.nodes', timeoutMs: 60_000 });
@@ -32,7 +30,7 @@ export const checks: Journey = {
       const verdict = ((await view.locator('[data-testid="checks-verdict"]').textContent()) ?? '').trim();
       log(`${await findings.count()} findings, verdict "${verdict}"; first: ${text.slice(0, 160)}`);
     } finally {
-      execFileSync('bash', [faults, 'incident', 'off'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      labFault(repoRoot, 'incident', 'off');
     }
   },
 };
