@@ -144,9 +144,21 @@ export function servicePorts(service: ServiceRecord): number[] {
   return [...new Set(service.ports.filter((p) => p.protocol === 'tcp').map((p) => p.targetPort))].sort((a, b) => a - b);
 }
 
-export async function runMatrix(snapshot: SwarmSnapshot, runner: CommandRunner, request: MatrixRequest, options: { signal?: AbortSignal; onCell?: (cell: MatrixCell) => void } = {}): Promise<Matrix> {
-  const started = performance.now();
-  const startedAt = new Date().toISOString();
+/** What a matrix will probe: decided from the snapshot alone, before any probe runs. */
+export interface MatrixPlan {
+  service: ServiceRecord;
+  network: NetworkRecord;
+  ports: number[];
+  sources: MatrixSource[];
+  destinations: MatrixDestination[];
+  notes: string[];
+}
+
+/**
+ * The sources, destinations and notes of a matrix request (what runMatrix probes, and what a view
+ * shows as pending before the first answer). Throws, saying why, when the request cannot be planned.
+ */
+export function planMatrix(snapshot: SwarmSnapshot, request: MatrixRequest): MatrixPlan {
   const service = findService(snapshot, request.service);
   const network = chooseNetwork(snapshot, service, request.network);
   const ports = request.ports?.length ? request.ports : servicePorts(service);
@@ -157,6 +169,13 @@ export async function runMatrix(snapshot: SwarmSnapshot, runner: CommandRunner, 
   const notes: string[] = [];
   if (service.endpointMode === 'dnsrr') notes.push(`${service.name} uses DNS round robin (no VIP): clients reach its tasks by address.`);
   if (!destinations.some((d) => d.kind === 'task')) notes.push(`${service.name} has no running task with an address on ${network.name}.`);
+  return { service, network, ports, sources, destinations, notes };
+}
+
+export async function runMatrix(snapshot: SwarmSnapshot, runner: CommandRunner, request: MatrixRequest, options: { signal?: AbortSignal; onCell?: (cell: MatrixCell) => void } = {}): Promise<Matrix> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const { service, network, ports, sources, destinations, notes } = planMatrix(snapshot, request);
   const timeoutSeconds = request.timeoutSeconds ?? 3;
   // Probes from one namespace run one after another: each watches its namespace with tcpdump, and a
   // neighbour's SYNs to the same address would blur its trace. Sources run in parallel, bounded.

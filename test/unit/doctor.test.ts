@@ -8,11 +8,12 @@ import { networkFromApi, nodeFromApi, serviceFromApi, taskFromApi } from '../../
 import { membershipFindings } from '../../src/doctor/checks/membership';
 import { exitStatusFor, sortFindings, type Finding } from '../../src/doctor/findings';
 import { formatMatrix } from '../../src/doctor/format';
-import { chooseNetwork, planDestinations, planSources, sortCells, type Matrix, type MatrixCell } from '../../src/doctor/matrix';
+import { chooseNetwork, planDestinations, planMatrix, planSources, sortCells, type Matrix, type MatrixCell } from '../../src/doctor/matrix';
 import { mapLimit } from '../../src/doctor/concurrency';
 import { parsePingOutput, parseProbeOutput, pingCommand, probeCommand } from '../../src/doctor/probe';
 import { buildSnapshot } from '../../src/swarm/snapshot';
 import { syntheticSwarm } from '../support/syntheticSwarm';
+import { plannedMatrixView } from '../../src/extension/doctor/reportViews';
 
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '../../../test/fixtures/doctor', name), 'utf8');
 
@@ -121,6 +122,24 @@ describe('matrix planning', () => {
     assert.equal(destinations.filter((d) => d.kind === 'task').length, tasks.length);
     assert.equal(destinations.filter((d) => d.kind === 'vip').length, 1);
     assert.deepEqual(destinations.filter((d) => d.kind === 'name').map((d) => d.name), ['svc0']);
+  });
+  it('the view shown before the first answer is the plan runMatrix probes, with its notes', () => {
+    const plan = planMatrix(snapshot, { service: 'svc0', ports: [8080, 9090] });
+    assert.deepEqual(plan.ports, [8080, 9090]);
+    assert.deepEqual(plan.sources, planSources(snapshot, network, { exclude: server }));
+    const view = plannedMatrixView('m1', snapshot, { service: 'svc0', ports: [8080, 9090] })!;
+    assert.equal(view.sources.length, plan.sources.length);
+    assert.equal(view.destinations.length, plan.destinations.length);
+    assert.equal(view.cells.length, plan.sources.length * plan.destinations.length);
+    assert.deepEqual(view.notes, plan.notes);
+    assert.ok(view.cells.every((c) => c.state === 'pending'));
+  });
+  it('a service with no port and none named cannot be planned, and says what to do', () => {
+    const services = raw.services.map(serviceFromApi).map((s) => (s.name === 'svc0' ? { ...s, ports: [] } : s));
+    const portless = buildSnapshot({ nodes: raw.nodes.map(nodeFromApi), services, tasks: raw.tasks.map(taskFromApi), networks: raw.networks.map(networkFromApi) });
+    assert.throws(() => planMatrix(portless, { service: 'svc0' }), /svc0 publishes no TCP port: name the port/);
+    assert.equal(plannedMatrixView('m2', portless, { service: 'svc0' }), undefined);
+    assert.equal(planMatrix(portless, { service: 'svc0', ports: [80] }).ports[0], 80);
   });
   it('failing cells first, then not-run, then the rest; the text table marks them', () => {
     const source = { node: 'swarm02', nodeId: 'n2', label: 'sourcemysql.1' };

@@ -2,7 +2,7 @@
 // webview renders. No vscode import: evidence goes through a registry that hands out keys, so the
 // content (command output, capture paths) stays in the extension host.
 import type { Evidence, Finding } from '../../doctor/findings';
-import { chooseNetwork, FAILING_STATES, findService, planDestinations, planSources, servicePorts, type Matrix, type MatrixCell, type MatrixDestination, type MatrixRequest, type MatrixSource } from '../../doctor/matrix';
+import { FAILING_STATES, planMatrix, type Matrix, type MatrixPlan, type MatrixCell, type MatrixDestination, type MatrixRequest, type MatrixSource } from '../../doctor/matrix';
 import type { ProbeOutcome } from '../../doctor/probe';
 import type { CheckReport, Diagnosis } from '../../doctor/report';
 import { describeOwner, lookupAddress, type SwarmSnapshot } from '../../swarm/snapshot';
@@ -133,35 +133,31 @@ export function matrixView(matrixId: string, matrix: Matrix, evidence: EvidenceR
  * cell pending. Undefined when the request cannot be planned (runMatrix then says why).
  */
 export function plannedMatrixView(matrixId: string, snapshot: SwarmSnapshot, request: MatrixRequest): MatrixView | undefined {
+  let plan: MatrixPlan;
   try {
-    const service = findService(snapshot, request.service);
-    const network = chooseNetwork(snapshot, service, request.network);
-    const ports = request.ports?.length ? request.ports : servicePorts(service);
-    if (!ports.length) return undefined;
-    const client = request.clientService ? findService(snapshot, request.clientService) : undefined;
-    const sources = planSources(snapshot, network, { exclude: service, client });
-    const destinations = planDestinations(snapshot, service, network, ports);
-    const cells: CellView[] = sources.flatMap((source) =>
-      destinations.map(
-        (destination): CellView => ({
-          key: cellKey(matrixId, source, destination),
-          source: sourceKey(source),
-          destination: destinationKey(destination),
-          state: 'pending',
-          failing: false,
-          summary: source.target ? 'probing…' : `not run: ${source.problem}`,
-          durationMs: 0,
-          facts: [],
-          trace: [],
-          evidence: [],
-          diagnoseBlocked: diagnoseBlocked(source),
-        }),
-      ),
-    );
-    return { id: matrixId, service: service.name, network: network.name, ports, sources: sources.map(sourceView), destinations: destinations.map(destinationView), cells, notes: [], complete: false };
+    plan = planMatrix(snapshot, request);
   } catch {
     return undefined;
   }
+  const { service, network, ports, sources, destinations, notes } = plan;
+  const cells: CellView[] = sources.flatMap((source) =>
+    destinations.map(
+      (destination): CellView => ({
+        key: cellKey(matrixId, source, destination),
+        source: sourceKey(source),
+        destination: destinationKey(destination),
+        state: 'pending',
+        failing: false,
+        summary: source.target ? 'probing…' : `not run: ${source.problem}`,
+        durationMs: 0,
+        facts: [],
+        trace: [],
+        evidence: [],
+        diagnoseBlocked: diagnoseBlocked(source),
+      }),
+    ),
+  );
+  return { id: matrixId, service: service.name, network: network.name, ports, sources: sources.map(sourceView), destinations: destinations.map(destinationView), cells, notes, complete: false };
 }
 
 export function findingView(key: string, finding: Finding, evidence: EvidenceRegistry): FindingView {
