@@ -885,18 +885,47 @@ export function readCaptureBytes(bytes: Uint8Array, sink: FrameSink): CaptureRea
 }
 
 export interface FollowOptions {
+  /** Stop at once, wherever reading stands (a partial record at the end is not an error then). */
   signal: AbortSignal;
+  /**
+   * The drain request: aborted once the writer has ended (closed the file). The follower then
+   * reads what is left in the file up to its end, ends the read as at the end of a whole file (a
+   * record cut short there is an error now: no more bytes will come) and stops. Asked before the
+   * follow starts (or before the file was opened), the file is read once to its end.
+   */
+  drain?: AbortSignal;
   /** How often to look for new bytes when the file has not grown; 200 ms by default. */
   pollMs?: number;
   chunkSize?: number;
 }
 
+export interface FollowResult extends CaptureReadResult {
+  /** Read to the end of the file after the drain request (false: stopped by `signal`, or by an error in the file). */
+  drained: boolean;
+}
+
+/** Resolves after `ms`, or as soon as one of the signals is aborted. */
+function pause(ms: number, signals: (AbortSignal | undefined)[]): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const live = signals.filter((s): s is AbortSignal => s !== undefined);
+    const wake = () => {
+      clearTimeout(timer);
+      for (const s of live) s.removeEventListener('abort', wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    for (const s of live) s.addEventListener('abort', wake, { once: true });
+    if (live.some((s) => s.aborted)) wake();
+  });
+}
+
 /**
  * Reads a capture that another process is still writing (tcpdump -w FILE), delivering packets
- * as their records complete, until `signal` aborts. A partial record at the end when it stops
- * is not an error: the writer may simply not have flushed it yet.
+ * as their records complete, until `signal` aborts (a partial record at the end is not an error
+ * then: the writer may simply not have flushed it yet) or, after `drain` is aborted, until the end
+ * of what the writer left in the file: the end of the capture, with no waiting on packet counts.
  */
-export async function followCaptureFile(path: string, sink: FrameSink, options: FollowOptions): Promise<CaptureReadResult> {
+export async function followCaptureFile(path: string, sink: FrameSink, options: FollowOptions): Promise<FollowResult> {
   const reader = new CaptureStreamReader(sink);
   const chunkSize = options.chunkSize ?? 1024 * 1024;
   const buffer = Buffer.allocUnsafe(chunkSize);
@@ -904,26 +933,22 @@ export async function followCaptureFile(path: string, sink: FrameSink, options: 
   const handle = await fs.promises.open(path, 'r');
   try {
     while (!options.signal.aborted && !reader.parser.done) {
+      // Only a read started after the drain request may take "nothing more" for the end: the
+      // writer had closed the file by then, so whatever it wrote is there to be read.
+      const draining = options.drain?.aborted === true;
       const { bytesRead } = await handle.read(buffer, 0, chunkSize, position);
       if (bytesRead > 0) {
         position += bytesRead;
         reader.push(buffer.subarray(0, bytesRead));
         continue;
       }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          options.signal.removeEventListener('abort', wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, options.pollMs ?? 200);
-        options.signal.addEventListener('abort', wake, { once: true });
-      });
+      if (draining) return { ...reader.end(), drained: true };
+      await pause(options.pollMs ?? 200, [options.signal, options.drain]);
     }
   } finally {
     await handle.close();
   }
-  return reader.status();
+  return { ...reader.status(), drained: false };
 }
 
 export { LinkType };

@@ -1,11 +1,12 @@
 // One opened capture: its index (growing while a capture writes the file), random access to its
 // frames, and the current filter's matches. The webview only ever sees windows of rows.
 import * as vscode from 'vscode';
-import { CaptureFile, followCaptureIndex, indexCaptureFile, type PacketIndex } from '../../capture/packetIndex';
+import { CaptureFile, indexCaptureFile, type PacketIndex } from '../../capture/packetIndex';
 import type { DetailNode } from '../../capture/packet';
 import type { PacketPredicate } from '../../capture/packetFilter';
 import type { ConversationView, DetailView, RowView, TimeFormat } from '../../webview/packetViewer/protocol';
 import { captureVxlanPorts } from '../settings';
+import { followCapture, type FollowedCapture } from './followCapture';
 
 
 function fixed(seconds: number): string {
@@ -13,7 +14,7 @@ function fixed(seconds: number): string {
 }
 
 export class CaptureDocument implements vscode.CustomDocument {
-  private following: { stop(): Promise<PacketIndex> } | undefined;
+  private following: FollowedCapture | undefined;
   private file: CaptureFile | undefined;
   /** Packet indices (0-based) that pass the filter; undefined: all. */
   private matches: Int32Array | undefined;
@@ -29,7 +30,7 @@ export class CaptureDocument implements vscode.CustomDocument {
   /** Indexes the file; a file still being written (a running capture) is followed as it grows. */
   static async open(uri: vscode.Uri, growing: boolean): Promise<CaptureDocument> {
     if (growing) {
-      const followed = followCaptureIndex(uri.fsPath, { pollMs: 300, vxlanPorts: captureVxlanPorts() });
+      const followed = followCapture(uri.fsPath, { pollMs: 300, vxlanPorts: captureVxlanPorts() });
       const document = new CaptureDocument(uri, followed.index);
       document.following = followed;
       return document;
@@ -42,23 +43,16 @@ export class CaptureDocument implements vscode.CustomDocument {
   }
 
   /**
-   * The capture that writes the file has ended: read what it wrote last, then stop following (the
-   * viewer stops saying "capture running"). The follower polls, so wait until the count holds still.
+   * The capture that writes the file has ended (its file is closed): read what it wrote last, to
+   * the end of the file, then stop following (the viewer stops saying "capture running").
    */
   async finishFollowing(): Promise<void> {
-    if (!this.following) return;
-    let last = -1;
-    for (let i = 0; i < 20 && this.index.count !== last; i++) {
-      last = this.index.count;
-      await new Promise((resolve) => setTimeout(resolve, 400));
-    }
-    await this.stopFollowing();
+    await this.following?.drain();
   }
 
+  /** Stop following now, wherever reading stands (the editor closed). */
   async stopFollowing(): Promise<void> {
-    const following = this.following;
-    this.following = undefined;
-    await following?.stop();
+    await this.following?.stop();
   }
 
   private frames(): CaptureFile {

@@ -47,12 +47,19 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
     if (this.store.state.kind !== 'ready') void this.store.refresh();
     const document = await CaptureDocument.open(uri, growing);
     if (growing) {
+      // Once the capture has ended (its file closed), read what it left to the end and stop.
+      const ended = () => !this.captures.running.some((c) => c.file === uri.fsPath);
       const watch = this.captures.onDidChange(() => {
-        if (this.captures.running.some((c) => c.file === uri.fsPath)) return;
+        if (!ended()) return;
         watch.dispose();
         void document.finishFollowing();
       });
       document.onDispose = () => watch.dispose();
+      // It may have ended while the document opened.
+      if (ended()) {
+        watch.dispose();
+        void document.finishFollowing();
+      }
     }
     document.nameOf = (address) => {
       const state = this.store.state;
