@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import { CaptureFile, indexCaptureFile, type PacketIndex } from '../../capture/packetIndex';
 import type { DetailNode } from '../../capture/packet';
 import type { PacketPredicate } from '../../capture/packetFilter';
-import type { ConversationView, DetailView, RowView, TimeFormat } from '../../webview/packetViewer/protocol';
+import type { ConversationView, DetailView, RowView, SelectionPlace, TimeFormat } from '../../webview/packetViewer/protocol';
+import { placeInShown } from '../../webview/packetViewer/selection';
 import { captureVxlanPorts } from '../settings';
 import { followCapture, type FollowedCapture } from './followCapture';
 
@@ -97,6 +98,12 @@ export class CaptureDocument implements vscode.CustomDocument {
   shownIndices(): ArrayLike<number> {
     this.catchUp();
     return this.matches ?? Int32Array.from({ length: this.index.count }, (_, i) => i);
+  }
+
+  /** Where packet `number` (1-based) stands in the shown list, or would stand if the filter hides it. */
+  place(number: number): SelectionPlace {
+    this.catchUp();
+    return placeInShown(this.matches, this.index.count, number);
   }
 
   private packetAt(position: number): number {

@@ -100,6 +100,10 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
           case 'select':
             post({ type: 'details', number: message.number, ...document.details(message.number) });
             break;
+          case 'place':
+            // An older list's question is left unanswered: the webview asks again for the new one.
+            if (message.generation === document.generation) post({ type: 'place', place: document.place(message.number), generation: document.generation });
+            break;
           case 'filter': {
             const compiled = packetPredicate(message.expression, document.captureFile);
             if (!compiled.ok) {

@@ -1,9 +1,12 @@
 // The packet viewer's webview: a virtualized packet list (rows fetched in windows from the host),
 // a details tree, a hex pane highlighting the selected field, a filter bar, conversations with
-// their verdicts, and Follow TCP stream. Runs in the browser; the data stays in the host.
+// their verdicts, and Follow TCP stream. Runs in the browser; the data stays in the host. The
+// selection is a packet kept across filters: one a filter hides is named in the details pane,
+// never shown there under a list without it (selection.ts).
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { ConversationView, DetailView, HostToViewer, RowView, TimeFormat, ViewerToHost } from './protocol';
+import { detailsContent, isHidden, listRebuilt, navigate, NO_SELECTION, placed, selectRow, type NavigationKey, type Selection } from './selection';
 
 declare function acquireVsCodeApi(): { postMessage(message: ViewerToHost): void; getState(): unknown; setState(state: unknown): void };
 
@@ -17,7 +20,10 @@ const state = {
   count: 0,
   generation: 0,
   growing: false,
-  selected: -1,
+  /** The packet chosen, by number: kept across filters (see selection.ts). */
+  selection: NO_SELECTION as Selection,
+  /** A packet to select once the filter being applied comes back (a conversation's first packet). */
+  choose: undefined as number | undefined,
   /** Rows by position in the (filtered) list. */
   rows: new Map<number, RowView>(),
   requested: new Set<number>(),
@@ -100,9 +106,11 @@ function render(): void {
   const [start, end] = visibleRange();
   requestRows(start, end);
   rowsLayer.replaceChildren();
+  const selected = state.selection.position;
   for (let position = start; position < end; position++) {
     const row = state.rows.get(position);
-    const line = el('div', `row${row?.colour ? ` colour-${row.colour}` : ''}${position === state.selected ? ' selected' : ''}`);
+    const line = el('div', `row${row?.colour ? ` colour-${row.colour}` : ''}${position === selected ? ' selected' : ''}`);
+    if (position === selected) line.setAttribute('aria-selected', 'true');
     line.style.top = `${position * ROW_HEIGHT}px`;
     line.setAttribute('role', 'row');
     line.dataset.position = String(position);
@@ -117,24 +125,30 @@ function render(): void {
     }
     rowsLayer.append(line);
   }
+  // Where the selected packet would be, had the filter not hidden it: navigation goes on from here.
+  if (isHidden(state.selection) && state.selection.gap >= start && state.selection.gap <= end) {
+    const gap = el('div', 'hidden-selection');
+    gap.style.top = `${state.selection.gap * ROW_HEIGHT}px`;
+    rowsLayer.append(gap);
+  }
   status.textContent = `${state.count} packets shown${state.growing ? ' · capture running, new packets arrive' : ''}`;
 }
 
-/** The packet number whose details are shown (or asked for). */
-let shownDetails = -1;
+function scrollIntoView(position: number, centre = false): void {
+  const top = position * ROW_HEIGHT;
+  if (top >= list.scrollTop && top + ROW_HEIGHT <= list.scrollTop + list.clientHeight) return;
+  if (centre) list.scrollTop = Math.max(0, top - (list.clientHeight - ROW_HEIGHT) / 2);
+  else if (top < list.scrollTop) list.scrollTop = top;
+  else list.scrollTop = top + ROW_HEIGHT - list.clientHeight;
+}
 
+/** Selects a row (click, keyboard); its details follow once its row has arrived. */
 function select(position: number): void {
   if (position < 0 || position >= state.count) return;
-  state.selected = position;
-  const top = position * ROW_HEIGHT;
-  if (top < list.scrollTop) list.scrollTop = top;
-  else if (top + ROW_HEIGHT > list.scrollTop + list.clientHeight) list.scrollTop = top + ROW_HEIGHT - list.clientHeight;
+  state.selection = selectRow(position, state.rows.get(position)?.number);
+  scrollIntoView(position);
   render();
-  const row = state.rows.get(position);
-  if (row) {
-    shownDetails = row.number;
-    send({ type: 'select', number: row.number });
-  }
+  showDetails();
 }
 
 list.addEventListener('scroll', () => {
@@ -146,19 +160,36 @@ rowsLayer.addEventListener('click', (event) => {
   if (line) select(Number(line.dataset.position));
   list.focus();
 });
+const NAVIGATION_KEYS = new Set<string>(['ArrowDown', 'ArrowUp', 'PageDown', 'PageUp', 'Home', 'End']);
 list.addEventListener('keydown', (event) => {
+  if (!NAVIGATION_KEYS.has(event.key)) return;
   const page = Math.max(1, Math.floor(list.clientHeight / ROW_HEIGHT) - 1);
-  const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page };
-  if (event.key in moves) select(Math.min(state.count - 1, Math.max(0, (state.selected < 0 ? 0 : state.selected) + moves[event.key])));
-  else if (event.key === 'Home') select(0);
-  else if (event.key === 'End') select(state.count - 1);
-  else return;
+  const target = navigate(state.selection, event.key as NavigationKey, state.count, page);
+  if (target !== undefined) select(target);
   event.preventDefault();
 });
 
 // ---- details and hex -----------------------------------------------------------------------
 
 let frameBytes: number[] = [];
+/** The packet whose details are shown, or asked for (-1: none, the pane holds a message). */
+let shownDetails = -1;
+
+/** Brings the details and hex panes in line with the selection. */
+function showDetails(): void {
+  const content = detailsContent(state.selection, state.count, state.growing);
+  if (content.kind === 'wait') return;
+  if (content.kind === 'packet') {
+    if (shownDetails === content.number) return;
+    shownDetails = content.number;
+    send({ type: 'select', number: content.number });
+    return;
+  }
+  shownDetails = -1;
+  frameBytes = [];
+  details.replaceChildren(el('div', 'details-message', content.text));
+  renderHex();
+}
 
 function renderHex(highlight?: { offset: number; length: number }): void {
   hex.replaceChildren();
@@ -221,13 +252,15 @@ function detailNode(node: DetailView, depth: number): HTMLElement {
 
 // ---- filter, conversations, stream ---------------------------------------------------------
 
-function applyFilter(expression: string): void {
+/** Applies a filter; `choose`: the packet to select when it comes back (else the selection is kept where it can be). */
+function applyFilter(expression: string, choose?: number): void {
   filterField.value = expression;
+  state.choose = choose;
   send({ type: 'filter', expression });
 }
 
 filterField.addEventListener('keydown', (event: KeyboardEvent) => {
-  if (event.key === 'Enter') send({ type: 'filter', expression: filterField.value });
+  if (event.key === 'Enter') applyFilter(filterField.value);
 });
 timeSelect.addEventListener('change', () => send({ type: 'timeFormat', format: timeSelect.value as TimeFormat }));
 conversationsButton.addEventListener('click', () => send({ type: 'conversations' }));
@@ -264,7 +297,7 @@ function showConversations(list: ConversationView[]): void {
     go.addEventListener('click', (event) => {
       event.preventDefault();
       overlay.hidden = true;
-      applyFilter(`frame.number == ${c.firstPacket}`);
+      applyFilter(`frame.number == ${c.firstPacket}`, c.firstPacket);
     });
     actions.append(go);
     if (c.protocol === 'TCP') {
@@ -291,14 +324,18 @@ function showConversations(list: ConversationView[]): void {
 
 // ---- messages from the host ----------------------------------------------------------------
 
+/** A new list (a filter, a time format): the selected packet is placed again by the host. */
 function reset(count: number, generation: number): void {
   state.count = count;
   state.generation = generation;
   state.rows.clear();
   state.requested.clear();
-  state.selected = -1;
+  state.selection = listRebuilt(state.selection);
+  const number = state.selection.number;
+  if (number !== undefined) send({ type: 'place', number, generation });
   list.scrollTop = 0;
   render();
+  showDetails();
 }
 
 window.addEventListener('message', (event: MessageEvent<HostToViewer>) => {
@@ -309,6 +346,7 @@ window.addEventListener('message', (event: MessageEvent<HostToViewer>) => {
       wiresharkButton.hidden = !message.wireshark;
       state.growing = message.growing;
       if (message.error) filterStatus.textContent = `Read stopped: ${message.error}`;
+      state.selection = NO_SELECTION;
       reset(message.count, 0);
       if (message.count > 0) select(0);
       break;
@@ -325,18 +363,33 @@ window.addEventListener('message', (event: MessageEvent<HostToViewer>) => {
         render();
         // Following the tail of a running capture, as a terminal follows output.
         if (state.follow && state.growing) list.scrollTop = list.scrollHeight;
+        showDetails();
       }
       break;
     case 'rows':
       if (message.generation !== state.generation) break;
       message.rows.forEach((row, i) => state.rows.set(message.start + i, row));
       render();
-      // The selected row may just have arrived: show its details now.
-      if (state.selected >= message.start && state.selected < message.start + message.rows.length && shownDetails !== state.rows.get(state.selected)?.number) {
-        select(state.selected);
+      // The selected row may just have arrived: its number tells which details to show.
+      if (state.selection.number === undefined && state.selection.position >= message.start && state.selection.position < message.start + message.rows.length) {
+        state.selection = selectRow(state.selection.position, state.rows.get(state.selection.position)!.number);
+        showDetails();
       }
       break;
+    case 'place': {
+      if (message.generation !== state.generation) break;
+      const before = state.selection;
+      state.selection = placed(before, message.place);
+      if (state.selection === before) break;
+      if (state.selection.position >= 0) scrollIntoView(state.selection.position, true);
+      else scrollIntoView(Math.min(state.selection.gap, Math.max(0, state.count - 1)), true);
+      render();
+      showDetails();
+      break;
+    }
     case 'details':
+      // Only the packet selected now: a late answer about one since left (or hidden) is dropped.
+      if (message.number !== shownDetails) break;
       frameBytes = message.bytes;
       details.replaceChildren(...message.layers.map((layer) => detailNode(layer, 0)));
       for (const problem of message.problems) details.append(el('div', 'problem', problem));
@@ -345,7 +398,11 @@ window.addEventListener('message', (event: MessageEvent<HostToViewer>) => {
     case 'filterResult':
       filterField.classList.toggle('invalid', !message.ok);
       filterStatus.textContent = message.ok ? (message.expression.trim() ? `${message.count} match` : '') : message.error ?? 'invalid filter';
-      if (message.ok) reset(message.count, message.generation);
+      if (message.ok) {
+        if (state.choose !== undefined) state.selection = { ...NO_SELECTION, number: state.choose };
+        reset(message.count, message.generation);
+      }
+      state.choose = undefined;
       break;
     case 'conversations':
       showConversations(message.list);

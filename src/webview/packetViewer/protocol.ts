@@ -37,12 +37,23 @@ export interface ConversationView {
   bad: boolean;
 }
 
+/** Where a packet stands in the shown list (the host's answer to a 'place' request). */
+export interface SelectionPlace {
+  /** 1-based packet number. */
+  number: number;
+  /** Shown: its row. Hidden: the row of the first shown packet after it (the count when none). */
+  position: number;
+  shown: boolean;
+}
+
 export type TimeFormat = 'relative' | 'absolute' | 'delta' | 'conversation';
 
 export type ViewerToHost =
   | { type: 'ready' }
   | { type: 'rows'; start: number; count: number; generation: number }
   | { type: 'select'; number: number }
+  /** After the list was rebuilt (generation): where does packet `number` stand now? */
+  | { type: 'place'; number: number; generation: number }
   | { type: 'filter'; expression: string }
   | { type: 'timeFormat'; format: TimeFormat }
   | { type: 'conversations' }
@@ -55,6 +66,7 @@ export type HostToViewer =
   | { type: 'count'; count: number; growing: boolean; error?: string; generation: number }
   | { type: 'rows'; start: number; rows: RowView[]; generation: number }
   | { type: 'details'; number: number; layers: DetailView[]; bytes: number[]; problems: string[] }
+  | { type: 'place'; place: SelectionPlace; generation: number }
   | { type: 'filterResult'; expression: string; ok: boolean; error?: string; count: number; generation: number }
   | { type: 'conversations'; list: ConversationView[] }
   | { type: 'stream'; conversation: number; title: string; segments: { fromA: boolean; text: string }[] };

@@ -3,7 +3,7 @@ import { expect, openIncidentCapture, type Journey } from './journey';
 
 export const openPcap: Journey = {
   id: '05-open-pcap',
-  title: 'open a .pcap from the explorer in the custom editor and filter for RST',
+  title: 'open a .pcap from the explorer in the custom editor, filter for RST: the details follow the selection the filter leaves',
   async run({ wb, page, log }) {
     const viewer = await openIncidentCapture({ wb, page });
     const status = viewer.locator('.statusline');
@@ -24,6 +24,35 @@ export const openPcap: Journey = {
     expect(source.startsWith('10.0.1.2'), `the RST does not come from the server 10.0.1.2: ${source}`);
     expect(/\bcolour-rst\b/.test((await rows.first().getAttribute('class')) ?? ''), 'the RST row is not coloured as one');
     log(`one row left: ${source} ${info}`);
+
+    // Frame 1 was selected when the capture opened; the filter hides it, so the details and hex
+    // panes must not go on showing it under a list without it.
+    const details = viewer.locator('.details');
+    const firstDetail = async () => ((await details.locator('.detail-label').first().textContent({ timeout: 1000 }).catch(() => null)) ?? '').trim();
+    await waitFor('the details to say frame 1 is hidden', async () => (/^Packet 1 is hidden by the filter\b/.test(((await details.textContent()) ?? '').trim()) ? true : undefined), 10_000);
+    const stale = await details.locator('.detail-label').count();
+    expect(stale === 0, `the details still show a packet the filter hides: ${stale ? await firstDetail() : ''}`);
+    expect(((await viewer.locator('.hex').textContent()) ?? '').trim() === '', 'the hex pane still shows the hidden packet');
+    expect((await viewer.locator('.rows .row.selected').count()) === 0, 'a row is selected although the selected packet is hidden');
+    log('details after the filter: frame 1 is hidden by the filter');
+
+    // ↓ goes on from where frame 1 would be: to the first shown packet after it, the RST (frame 2).
+    await viewer.locator('.list').focus();
+    await page.keyboard.press('ArrowDown');
+    await waitFor('the details of frame 2', async () => ((await firstDetail()).startsWith('Frame 2:') ? true : undefined), 10_000);
+    expect(/\bselected\b/.test((await rows.first().getAttribute('class')) ?? ''), 'the RST row is not selected after ↓');
+
+    // Clearing the filter keeps the RST selected, at its row among all 14.
+    await field.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Enter');
+    await waitFor('"14 packets shown"', async () => (((await status.textContent()) ?? '').trim() === '14 packets shown' ? true : undefined), 30_000);
+    const selected = viewer.locator('.rows .row.selected');
+    await waitFor('the RST to stay selected', async () => ((await selected.count()) === 1 && /\[RST, ACK\]/.test((await selected.locator('.col-info').textContent()) ?? '') ? true : undefined), 10_000);
+    expect((await selected.locator('.col-no').textContent())?.trim() === '2', 'the selected row is not frame 2');
+    expect((await firstDetail()).startsWith('Frame 2:'), `the details show ${await firstDetail()} instead of frame 2`);
+    log('filter cleared: frame 2 (the RST) still selected, its details shown');
     await wb.clearHover();
   },
 };
