@@ -7,7 +7,9 @@
 //     each, and on failure also VS Code's logs, the browser console and the lab's status.
 // Everything goes to one run folder, printed at the start and at the end.
 //
-//   node out/test/e2e/harness/main.js [--only ID[,ID...]] [--no-suite] [--no-journeys]
+//   node out/test/e2e/harness/main.js [--only ID[,ID...]] [--no-suite] [--no-journeys] [--no-lab]
+// --no-lab: no lab settings and no lab status (lab/lab.sh is not run), for journeys that need no
+// swarm: those that only open the workspace's incident.pcap (05-open-pcap).
 // Environment: CODE_SERVER_ENTRY (entry.js; else scripts/code-server.sh is asked), E2E_OUT (run
 // folder), E2E_PORT (first port to try, default 8091), E2E_RETRIES (extra attempts of a failed
 // journey, default 1), CHROMIUM_PATH.
@@ -40,14 +42,15 @@ interface JourneyResult {
 }
 
 function parseArgs(argv: string[]) {
-  const options = { only: [] as string[], suite: true, journeys: true };
+  const options = { only: [] as string[], suite: true, journeys: true, lab: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--only') options.only.push(...(argv[++i] ?? '').split(',').filter(Boolean));
     else if (a.startsWith('--only=')) options.only.push(...a.slice(7).split(',').filter(Boolean));
     else if (a === '--no-suite') options.suite = false;
     else if (a === '--no-journeys') options.journeys = false;
-    else throw new Error(`unknown argument ${a} (use --only ID[,ID], --no-suite, --no-journeys)`);
+    else if (a === '--no-lab') options.lab = false;
+    else throw new Error(`unknown argument ${a} (use --only ID[,ID], --no-suite, --no-journeys, --no-lab)`);
   }
   return options;
 }
@@ -149,6 +152,9 @@ async function endSession(dir: string, consoleLines: string[], browser: Browser 
 
 // ---- phase 2: the UI journeys ------------------------------------------------------------------
 
+/** Whether this run points the extension at the lab (not with --no-lab). */
+let withLab = true;
+
 function saveFailureArtifacts(dir: string, server: CodeServer, consoleLines: string[], error: Error, notes: string[]): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'error.txt'), `${error.stack ?? error.message}\n`);
@@ -158,7 +164,7 @@ function saveFailureArtifacts(dir: string, server: CodeServer, consoleLines: str
   // channels in exthost*/output_logging_*), pty host.
   if (fs.existsSync(server.logsDir)) fs.cpSync(server.logsDir, path.join(dir, 'vscode-logs'), { recursive: true });
   if (fs.existsSync(server.logFile)) fs.copyFileSync(server.logFile, path.join(dir, 'code-server.log'));
-  fs.writeFileSync(path.join(dir, 'lab-status.txt'), labStatus(REPO_ROOT));
+  fs.writeFileSync(path.join(dir, 'lab-status.txt'), withLab ? labStatus(REPO_ROOT) : 'not used (--no-lab)\n');
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -260,7 +266,8 @@ async function main(): Promise<number> {
   say(`run folder: ${runDir}`);
   if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing: run \`npm run package\` first`);
   const entry = codeServerEntry();
-  const settings = labSettings(REPO_ROOT);
+  withLab = options.lab;
+  const settings = withLab ? labSettings(REPO_ROOT) : {};
   const port = await freePort(Number(process.env.E2E_PORT ?? 8091));
 
   let suite: SuiteResults | undefined;
