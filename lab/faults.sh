@@ -8,6 +8,9 @@
 #   bash lab/faults.sh mtu on|off        the underlay link of swarm02 carries only 1400 bytes (its
 #                                        bridge-side veth), so full-size overlay packets (1450+50)
 #                                        to and from swarm02 vanish while small ones pass
+#   bash lab/faults.sh encrypted on|off  an encrypted overlay network (encnet) with a global service
+#                                        (encprobe) on it: this kernel has no ESP, so docker's IPsec
+#                                        keys are refused and the network carries nothing between nodes
 #   bash lab/faults.sh status            which faults are in place
 # A worker's dockerd stopped is `bash lab/lab.sh stop-node swarm01` (and start-node).
 # Every fault is idempotent, and `off` is safe when it is not on.
@@ -57,11 +60,39 @@ mtu() {
   esac
 }
 
+encrypted() {
+  local manager=(env DOCKER_HOST=unix://$SOCK/swarm00/docker.sock $DOCKER)
+  case $1 in
+    on)
+      "${manager[@]}" network inspect encnet >/dev/null 2>&1 || "${manager[@]}" network create -d overlay --opt encrypted --attachable --subnet 10.0.9.0/24 encnet >/dev/null
+      # (docker warns that a local image has no registry digest: said only when create fails)
+      local out
+      "${manager[@]}" service inspect encprobe >/dev/null 2>&1 || out=$("${manager[@]}" service create -d -q --name encprobe --network encnet --mode global --endpoint-mode dnsrr --restart-condition none swarm-lab/busybox:1 sleep 86400 2>&1) || die "encprobe: $out"
+      # Until a task runs on every node (the check pings between them): Replicas reads "3/3".
+      for _ in $(seq 60); do
+        "${manager[@]}" service ls -f name=encprobe --format '{{.Replicas}}' | awk -F/ '$1 == $2 && $1 > 0 { ok = 1 } END { exit !ok }' && return 0
+        sleep 1
+      done
+      die "encprobe did not start on every node" ;;
+    off)
+      "${manager[@]}" service rm encprobe >/dev/null 2>&1 || true
+      # The nodes keep their copy a few seconds after the swarm's is gone: wait until it is.
+      for _ in $(seq 60); do
+        "${manager[@]}" network inspect encnet >/dev/null 2>&1 || return 0
+        "${manager[@]}" network rm encnet >/dev/null 2>&1 || true
+        sleep 1
+      done
+      die "encnet is still there" ;;
+    status) "${manager[@]}" network inspect encnet >/dev/null 2>&1 && echo "encrypted: on" || echo "encrypted: off" ;;
+  esac
+}
+
 [ "$(id -u)" = 0 ] || die "needs root"
 case ${1:-} in
   incident) incident "${2:?on|off|status}" ;;
   vxlan-drop) vxlan_drop "${2:?on|off|status}" ;;
   mtu) mtu "${2:?on|off|status}" ;;
-  status) incident status; vxlan_drop status; mtu status ;;
-  *) sed -n '2,14p' "$0" >&2; exit 2 ;;
+  encrypted) encrypted "${2:?on|off|status}" ;;
+  status) incident status; vxlan_drop status; mtu status; encrypted status ;;
+  *) sed -n '2,17p' "$0" >&2; exit 2 ;;
 esac

@@ -2,6 +2,7 @@
 // says it could not run, never a crash of the whole run.
 import { compareNames } from '../swarm/snapshot';
 import { connectionFindings } from './checks/connections';
+import { encryptionFindings } from './checks/encryption';
 import { loadBalancerFindings } from './checks/loadBalancer';
 import { membershipFindings } from './checks/membership';
 import { networkAgreementFindings, vxlanFindings } from './checks/networkState';
@@ -45,6 +46,7 @@ export async function runChecks(ctx: DoctorContext, options: CheckOptions = {}):
     });
     await step('network-state', () => networkAgreementFindings(ctx));
     await step('vxlan', () => vxlanFindings(ctx));
+    await step('encryption', () => encryptionFindings(ctx));
     await step('load-balancer', () => loadBalancerFindings(ctx, ipvs));
     const services = options.services?.length
       ? options.services

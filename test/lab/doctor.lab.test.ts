@@ -41,11 +41,11 @@ describe('doctor fault scenarios on the lab', () => {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-doctor-lab-'));
   let nodeStopped = false;
   before(async () => {
-    for (const f of ['incident', 'vxlan-drop', 'mtu']) fault(f, 'off');
+    for (const f of ['incident', 'vxlan-drop', 'mtu', 'encrypted']) fault(f, 'off');
     await labConverged();
   });
   after(async () => {
-    for (const f of ['incident', 'vxlan-drop', 'mtu']) fault(f, 'off');
+    for (const f of ['incident', 'vxlan-drop', 'mtu', 'encrypted']) fault(f, 'off');
     if (nodeStopped) lab('start-node', 'swarm01');
     await labConverged();
     fs.rmSync(scratch, { recursive: true, force: true });
@@ -135,6 +135,36 @@ describe('doctor fault scenarios on the lab', () => {
     }
     const { report } = await check();
     assert.deepEqual(errors(report).map((f) => f.title), []);
+  });
+
+  it('(e) an encrypted overlay on a kernel without ESP: each node refused its keys, each pair carries nothing, and the sender drops', async () => {
+    fault('encrypted', 'on');
+    try {
+      const { code, report } = await check();
+      assert.equal(code, 1);
+      const encryption = errors(report, 'encryption');
+      for (const node of ['swarm00', 'swarm01', 'swarm02']) {
+        const refused = encryption.find((f) => f.title === `${node}: IPsec policies for encrypted networks but not one ESP state`);
+        assert.ok(refused, `${node}'s own finding; found: ${encryption.map((f) => f.title).join(' | ')}`);
+        assert.match(refused.explanation, /kernel without ESP/);
+        for (const peer of ['swarm00', 'swarm01', 'swarm02'].filter((p) => p !== node)) {
+          const pair = encryption.find((f) => f.title === `${node} → ${peer}: encnet (encrypted) carries nothing; ${node} drops the packets`);
+          assert.ok(pair, `${node} → ${peer}`);
+          assert.equal(pair.nodes[0], node, 'the dropping node first');
+          assert.match(pair.explanation, new RegExp(`0 of \\d+ pings .* answered\\. ${node} holds no ESP state of SPI 0x[0-9a-f]+ for ${peer}`));
+          assert.match(pair.explanation, new RegExp(`While the pings ran, ${node} counted XfrmOutNoStates \\+\\d+`));
+          assert.ok(pair.evidence.some((e) => e.kind === 'command' && /XfrmOutNoStates/.test(e.text)), 'the counters are in the evidence');
+          assert.ok(pair.evidence.every((e) => e.kind !== 'command' || !/(aead|enc|auth\S*) \S+ 0x[0-9a-f]{16}/.test(e.text)), 'no key in the evidence');
+        }
+      }
+      assert.equal(encryption.length, 3 + 6);
+      assert.deepEqual(errors(report).filter((f) => f.check !== 'encryption').map((f) => f.title), [], 'the unencrypted backend network is not blamed');
+    } finally {
+      fault('encrypted', 'off');
+    }
+    const { report } = await check();
+    assert.deepEqual(errors(report).map((f) => f.title), []);
+    assert.ok(!report.findings.some((f) => f.check === 'encryption'), 'no encrypted network, nothing said');
   });
 
   it('(c) an underlay that carries 1400 bytes to swarm02: full-size overlay packets vanish, small ones pass', async () => {
