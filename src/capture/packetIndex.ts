@@ -713,17 +713,43 @@ export function indexCaptureBytes(bytes: Uint8Array, options: IndexOptions = {})
  * Indexes a capture still being written (tcpdump -U -w FILE): the index grows as packets come;
  * `stop()` ends following and resolves with the final state.
  */
-export function followCaptureIndex(path: string, options: IndexOptions & { pollMs?: number } = {}): { index: PacketIndex; stop(): Promise<PacketIndex> } {
+/** A capture file still being written (a running capture), indexed as it grows. */
+export interface FollowedCapture {
+  /** Grows as packets arrive; `complete` once following has ended. */
+  readonly index: PacketIndex;
+  /** The writer has ended (closed the file): read the rest of the file to its end, then stop. */
+  drain(): Promise<PacketIndex>;
+  /** Stop now, wherever reading stands (the viewer closed). */
+  stop(): Promise<PacketIndex>;
+  /** Resolves once following has ended, either way (never rejects: a failure is the index's error). */
+  readonly done: Promise<PacketIndex>;
+}
+
+/** Follows a file that tcpdump writes, until drained (its writer ended) or stopped. */
+export function followCaptureIndex(path: string, options: IndexOptions & { pollMs?: number } = {}): FollowedCapture {
   const index = new PacketIndex(options);
-  const controller = new AbortController();
-  const done = followCaptureFile(path, index, { signal: controller.signal, pollMs: options.pollMs }).then((result) => {
-    index.finish(result);
-    return index;
-  });
+  const stopping = new AbortController();
+  const draining = new AbortController();
+  const done = followCaptureFile(path, index, { signal: stopping.signal, drain: draining.signal, pollMs: options.pollMs }).then(
+    (result) => {
+      index.finish(result);
+      return index;
+    },
+    (error: Error) => {
+      // The file could not be opened or read: every packet read so far stays, with the reason.
+      index.finish({ format: index.format, interfaces: index.interfaces, packets: index.count, bytesConsumed: 0, error: { offset: 0, message: error.message } });
+      return index;
+    },
+  );
   return {
     index,
+    done,
+    drain: () => {
+      draining.abort();
+      return done;
+    },
     stop: () => {
-      controller.abort();
+      stopping.abort();
       return done;
     },
   };

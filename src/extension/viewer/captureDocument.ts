@@ -1,13 +1,12 @@
 // One opened capture: its index (growing while a capture writes the file), random access to its
 // frames, and the current filter's matches. The webview only ever sees windows of rows.
 import * as vscode from 'vscode';
-import { CaptureFile, indexCaptureFile, type PacketIndex } from '../../capture/packetIndex';
+import { CaptureFile, followCaptureIndex, indexCaptureFile, type FollowedCapture, type PacketIndex } from '../../capture/packetIndex';
 import type { DetailNode } from '../../capture/packet';
 import type { PacketPredicate } from '../../capture/packetFilter';
 import type { ConversationView, DetailView, RowView, SelectionPlace, TimeFormat } from '../../webview/packetViewer/protocol';
 import { placeInShown } from '../../webview/packetViewer/selection';
 import { captureVxlanPorts } from '../settings';
-import { followCapture, type FollowedCapture } from './followCapture';
 
 
 function fixed(seconds: number): string {
@@ -31,7 +30,7 @@ export class CaptureDocument implements vscode.CustomDocument {
   /** Indexes the file; a file still being written (a running capture) is followed as it grows. */
   static async open(uri: vscode.Uri, growing: boolean): Promise<CaptureDocument> {
     if (growing) {
-      const followed = followCapture(uri.fsPath, { pollMs: 300, vxlanPorts: captureVxlanPorts() });
+      const followed = followCaptureIndex(uri.fsPath, { pollMs: 300, vxlanPorts: captureVxlanPorts() });
       const document = new CaptureDocument(uri, followed.index);
       document.following = followed;
       return document;

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { TcpFlag, tcpFrame, udpFrame } from '../../../src/capture/frameBuilder';
 import { CapturedFrame, pcapHeader, pcapngPacket, pcapngPreamble, pcapRecord } from '../../../src/capture/pcapWriter';
 import { FrameSink, followCaptureFile, type FollowResult } from '../../../src/capture/reader';
-import { followCapture } from '../../../src/extension/viewer/followCapture';
+import { followCaptureIndex } from '../../../src/capture/packetIndex';
 
 /** Longer than any test may take: a follower that waits it out has not been woken by the drain. */
 const LONG_POLL_MS = 60_000;
@@ -143,12 +143,12 @@ describe('following a capture file: the drain', () => {
   });
 });
 
-describe("the viewer's followed capture (followCapture)", () => {
+describe("the viewer's followed capture (followCaptureIndex)", () => {
   it('indexes as the file grows; drain() reads the rest and completes the index', async () => {
     const file = emptyFile('viewer.pcap');
     const all = pieces('pcap', frames(PACKETS));
     fs.writeFileSync(file, Buffer.concat(all.slice(0, 101)));
-    const followed = followCapture(file, { pollMs: LONG_POLL_MS });
+    const followed = followCaptureIndex(file, { pollMs: LONG_POLL_MS });
     await until('100 packets indexed', () => followed.index.count === 100);
     assert.equal(followed.index.complete, false);
     fs.appendFileSync(file, Buffer.concat(all.slice(101)));
@@ -164,7 +164,7 @@ describe("the viewer's followed capture (followCapture)", () => {
   });
 
   it('a file that cannot be opened: the index completes with the reason, done never rejects', async () => {
-    const followed = followCapture(path.join(os.tmpdir(), 'capture-follow-missing', 'nothing.pcap'), { pollMs: LONG_POLL_MS });
+    const followed = followCaptureIndex(path.join(os.tmpdir(), 'capture-follow-missing', 'nothing.pcap'), { pollMs: LONG_POLL_MS });
     const index = await ended(followed.done);
     assert.equal(index.complete, true);
     assert.equal(index.count, 0);
