@@ -230,7 +230,9 @@ export async function encryptionFindings(ctx: DoctorContext): Promise<Finding[]>
   });
   const after = new Map((await Promise.all(nodes.map((n) => read(n, 'after the pings')))).map((r) => [r.node, r]));
 
-  // A node whose kernel refused every key docker gave it.
+  // A node whose kernel refused every key docker gave it: one finding, which also takes the pings
+  // it sent in vain (they say the same thing again, pair by pair).
+  const refused = new Map<NodeRecord, { finding: Finding; silent: string[] }>();
   for (const node of nodes) {
     const x = before.get(node)?.xfrm;
     if (!x) {
@@ -238,15 +240,17 @@ export async function encryptionFindings(ctx: DoctorContext): Promise<Finding[]>
       continue;
     }
     if (x.policies.some((p) => p.spi) && !x.states.some((s) => s.protocol === 'esp')) {
-      findings.push({
+      const finding: Finding = {
         check: 'encryption',
         severity: 'error',
         title: `${node.hostname}: IPsec policies for encrypted networks but not one ESP state`,
         nodes: [node.hostname],
         explanation: `Docker gave ${node.hostname} its keys, and the kernel kept none of them${x.gcm === false ? ' (and /proc/crypto lists no rfc4106(gcm(aes)), the AEAD swarm uses)' : ''}. That is a kernel without ESP (esp4) or without that AEAD: docker's log on the node says "Failed Adding ... SA". Every encrypted network's traffic to and from ${node.hostname} is dropped.`,
-        fix: 'Load esp4 and the AES-GCM modules on the node (modprobe esp4 aesni_intel / gcm), or run a kernel that has them; else use unencrypted overlays (and encrypt in the application).',
+        fix: 'Give the node a kernel with ESP and AES-GCM (modprobe esp4, and gcm / aesni_intel where they are modules); docker installs the keys again when the node re-joins the network (its tasks re-scheduled, or dockerd restarted). Else use unencrypted overlays and encrypt in the application.',
         evidence: [before.get(node)!.evidence],
-      });
+      };
+      refused.set(node, { finding, silent: [] });
+      findings.push(finding);
     }
   }
 
@@ -274,6 +278,13 @@ export async function encryptionFindings(ctx: DoctorContext): Promise<Finding[]>
       findings.push({ check: 'encryption', severity: 'unavailable', title: `${from.hostname} → ${to.hostname}: could not ping across ${network.name}`, nodes: [from.hostname, to.hostname], explanation: pair.error ?? 'The ping printed nothing to read.', evidence });
       continue;
     }
+    const sendersFinding = refused.get(from);
+    if (sendersFinding && missing.some((m) => m.startsWith(from.hostname))) {
+      sendersFinding.silent.push(`to ${to.hostname} (${pair.address} on ${network.name}: ${replies.received} of ${replies.sent} answered)`);
+      sendersFinding.finding.evidence.push(...evidence.filter((e) => e !== before.get(from)!.evidence && !sendersFinding.finding.evidence.includes(e)));
+      if (!sendersFinding.finding.nodes.includes(to.hostname)) sendersFinding.finding.nodes.push(to.hostname);
+      continue;
+    }
     // No answer: say which end dropped the packets, from what is missing and what was counted.
     const faulty = outGrowth || missing.some((m) => m.startsWith(from.hostname)) ? from : inGrowth || missing.length ? to : undefined;
     const counted = [outGrowth && `${from.hostname} counted ${outGrowth}`, inGrowth && `${to.hostname} counted ${inGrowth}`].filter(Boolean).join('; ');
@@ -294,6 +305,11 @@ export async function encryptionFindings(ctx: DoctorContext): Promise<Finding[]>
       fix: missing.length ? 'Give the node a kernel with ESP and AES-GCM (see the node\'s finding); docker installs the keys again when the node re-joins the network (its tasks re-scheduled, or dockerd restarted).' : `Allow IP protocol 50 (ESP) between the nodes (and udp ${dataPort}, tcp/udp 7946).`,
       evidence,
     });
+  }
+  for (const [node, { finding, silent }] of refused) {
+    if (!silent.length) continue;
+    const grown = growthText(counterGrowth(before.get(node)?.xfrm, after.get(node)?.xfrm), 'Out');
+    finding.explanation += ` Its pings across the encrypted network got no answer: ${silent.join(', ')}${grown ? `; while they ran, ${node.hostname} counted ${grown}` : ''}.`;
   }
   return findings;
 }
