@@ -14,7 +14,7 @@ function labSh(repoRoot: string, ...args: string[]): string {
   return execFileSync('bash', [path.join(repoRoot, 'lab', 'lab.sh'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
 }
 
-/** Injects or removes one of lab/faults.sh's faults (incident, vxlan-drop, mtu). */
+/** Injects or removes one of lab/faults.sh's faults (incident, vxlan-drop, mtu, encrypted). */
 export function labFault(repoRoot: string, name: string, state: 'on' | 'off'): void {
   execFileSync('bash', [path.join(repoRoot, 'lab', 'faults.sh'), name, state], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
 }
