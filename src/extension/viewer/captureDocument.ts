@@ -1,27 +1,15 @@
-// One opened capture: its index (growing while a capture writes the file), random access to its
-// frames, and the current filter's matches. The webview only ever sees windows of rows.
+// One opened capture: its index (growing while a capture writes the file) and random access to
+// its frames. What each editor panel shows of it (filter, time format) is a CaptureView.
 import * as vscode from 'vscode';
 import { CaptureFile, followCaptureIndex, indexCaptureFile, type FollowedCapture, type PacketIndex } from '../../capture/packetIndex';
 import type { DetailNode } from '../../capture/packet';
-import type { PacketPredicate } from '../../capture/packetFilter';
-import type { ConversationView, DetailView, RowView, SelectionPlace, TimeFormat } from '../../webview/packetViewer/protocol';
-import { placeInShown } from '../../webview/packetViewer/selection';
+import type { ConversationView, DetailView } from '../../webview/packetViewer/protocol';
 import { captureVxlanPorts } from '../settings';
+import type { CaptureSource } from './captureView';
 
-
-function fixed(seconds: number): string {
-  return seconds.toFixed(6);
-}
-
-export class CaptureDocument implements vscode.CustomDocument {
+export class CaptureDocument implements vscode.CustomDocument, CaptureSource {
   private following: FollowedCapture | undefined;
   private file: CaptureFile | undefined;
-  /** Packet indices (0-based) that pass the filter; undefined: all. */
-  private matches: Int32Array | undefined;
-  private predicate: PacketPredicate | undefined;
-  private scanned = 0;
-  generation = 0;
-  timeFormat: TimeFormat = 'relative';
   /** Address → swarm name ("sourcemysql.1 on swarm02"), when the swarm is known. */
   nameOf: (address: string) => string | undefined = () => undefined;
 
@@ -65,91 +53,9 @@ export class CaptureDocument implements vscode.CustomDocument {
     return this.frames();
   }
 
-  /** Packets shown: all, or those passing the filter (scanned up to the index's current count). */
-  get shownCount(): number {
-    this.catchUp();
-    return this.matches ? this.matches.length : this.index.count;
-  }
-
-  setFilter(predicate: PacketPredicate | undefined): void {
-    this.predicate = predicate;
-    this.matches = predicate ? new Int32Array(0) : undefined;
-    this.scanned = 0;
-    this.generation++;
-    this.catchUp();
-  }
-
-  /** Extends the matches to packets indexed since the last look (a growing capture). */
-  private catchUp(): void {
-    if (!this.predicate || !this.matches || this.scanned >= this.index.count) return;
-    const found: number[] = [];
-    for (let i = this.scanned; i < this.index.count; i++) if (this.predicate(this.index, i)) found.push(i);
-    this.scanned = this.index.count;
-    if (found.length) {
-      const next = new Int32Array(this.matches.length + found.length);
-      next.set(this.matches);
-      next.set(found, this.matches.length);
-      this.matches = next;
-    }
-  }
-
-  /** The shown packets' indices (for export). */
-  shownIndices(): ArrayLike<number> {
-    this.catchUp();
-    return this.matches ?? Int32Array.from({ length: this.index.count }, (_, i) => i);
-  }
-
-  /** Where packet `number` (1-based) stands in the shown list, or would stand if the filter hides it. */
-  place(number: number): SelectionPlace {
-    this.catchUp();
-    return placeInShown(this.matches, this.index.count, number);
-  }
-
-  private packetAt(position: number): number {
-    return this.matches ? this.matches[position] : position;
-  }
-
-  rows(start: number, count: number): RowView[] {
-    const rows: RowView[] = [];
-    const end = Math.min(this.shownCount, start + count);
-    for (let p = Math.max(0, start); p < end; p++) {
-      const i = this.packetAt(p);
-      const row = this.frames().row(this.index, i);
-      rows.push({
-        number: row.number,
-        time: this.timeText(i, row.relativeTime, row.seconds, row.nanoseconds),
-        source: this.label(row.source),
-        destination: this.label(row.destination),
-        protocol: row.protocol,
-        length: row.length,
-        info: row.info,
-        colour: row.colour === undefined ? undefined : row.colour,
-      });
-    }
-    return rows;
-  }
-
-  private label(address: string): string {
+  label(address: string): string {
     const name = this.nameOf(address);
     return name ? `${address} (${name})` : address;
-  }
-
-  private timeText(i: number, relative: number, seconds: number, nanoseconds: number): string {
-    switch (this.timeFormat) {
-      case 'absolute':
-        return new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '') + `.${String(Math.floor(nanoseconds / 1000)).padStart(6, '0')}`;
-      case 'delta': {
-        const previous = i > 0 ? this.index.time[i - 1] : this.index.time[i];
-        return fixed((this.index.time[i] - previous) / 1e9);
-      }
-      case 'conversation': {
-        const c = this.index.conversation[i];
-        if (c < 0) return fixed(relative);
-        return fixed((this.index.time[i] - this.index.time[this.index.conversations.firstPacketOf(c)]) / 1e9);
-      }
-      default:
-        return fixed(relative);
-    }
   }
 
   details(number: number): { layers: DetailView[]; bytes: number[]; problems: string[] } {

@@ -11,6 +11,7 @@ import { describeOwner, lookupAddress } from '../../swarm/snapshot';
 import type { HostToViewer, ViewerToHost } from '../../webview/packetViewer/protocol';
 import { webviewPage } from '../webviewPage';
 import { CaptureDocument } from './captureDocument';
+import { CaptureView } from './captureView';
 import { packetPredicate } from '../../capture/packetFilter';
 import { captureVxlanPorts } from '../settings';
 
@@ -75,14 +76,16 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
     panel.webview.options = { enableScripts: true, localResourceRoots: roots };
     panel.webview.html = this.html(panel.webview);
     const post = (message: HostToViewer) => void panel.webview.postMessage(message);
+    // This panel's filter and time format (another panel on the same capture has its own).
+    const view = new CaptureView(document);
     let lastCount = -1;
     // A growing capture: tell the webview when there are more packets (only while it is visible).
     const ticker = setInterval(() => {
       if (!panel.visible) return;
-      const count = document.shownCount;
+      const count = view.shownCount;
       if (count !== lastCount || !document.growing) {
         lastCount = count;
-        post({ type: 'count', count, growing: document.growing, error: document.index.error?.message, generation: document.generation });
+        post({ type: 'count', count, growing: document.growing, error: document.index.error?.message, generation: view.generation });
       }
       if (!document.growing && count === lastCount) clearInterval(ticker);
     }, 500);
@@ -91,34 +94,33 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
       try {
         switch (message.type) {
           case 'ready':
-            lastCount = document.shownCount;
+            lastCount = view.shownCount;
             post({ type: 'init', fileName: document.uri.path.split('/').pop() ?? '', count: lastCount, growing: document.growing, error: document.index.error?.message, wireshark: wiresharkInstalled(), names: this.store.state.kind === 'ready' });
             break;
           case 'rows':
-            if (message.generation === document.generation) post({ type: 'rows', start: message.start, rows: document.rows(message.start, Math.min(message.count, 500)), generation: document.generation });
+            if (message.generation === view.generation) post({ type: 'rows', start: message.start, rows: view.rows(message.start, Math.min(message.count, 500)), generation: view.generation });
             break;
           case 'select':
             post({ type: 'details', number: message.number, ...document.details(message.number) });
             break;
           case 'place':
             // An older list's question is left unanswered: the webview asks again for the new one.
-            if (message.generation === document.generation) post({ type: 'place', place: document.place(message.number), generation: document.generation });
+            if (message.generation === view.generation) post({ type: 'place', place: view.place(message.number), generation: view.generation });
             break;
           case 'filter': {
             const compiled = packetPredicate(message.expression, document.captureFile);
             if (!compiled.ok) {
-              post({ type: 'filterResult', expression: message.expression, ok: false, error: compiled.error, count: document.shownCount, generation: document.generation });
+              post({ type: 'filterResult', expression: message.expression, ok: false, error: compiled.error, count: view.shownCount, generation: view.generation });
               break;
             }
-            document.setFilter(compiled.predicate);
-            lastCount = document.shownCount;
-            post({ type: 'filterResult', expression: message.expression, ok: true, count: lastCount, generation: document.generation });
+            view.setFilter(compiled.predicate);
+            lastCount = view.shownCount;
+            post({ type: 'filterResult', expression: message.expression, ok: true, count: lastCount, generation: view.generation });
             break;
           }
           case 'timeFormat':
-            document.timeFormat = message.format;
-            document.generation++;
-            post({ type: 'count', count: document.shownCount, growing: document.growing, generation: document.generation });
+            view.timeFormat = message.format;
+            post({ type: 'count', count: view.shownCount, growing: document.growing, generation: view.generation });
             break;
           case 'conversations':
             post({ type: 'conversations', list: document.conversations() });
@@ -139,11 +141,11 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
                   if (name) names.set(address, [name.replace(/\s+/g, '_')]);
                 }
               }
-              exportPackets(document.index, file, document.shownIndices(), target.fsPath, names, pcapng ? 'pcapng' : 'pcap');
+              exportPackets(document.index, file, view.shownIndices(), target.fsPath, names, pcapng ? 'pcapng' : 'pcap');
             } finally {
               file.close();
             }
-            void vscode.window.showInformationMessage(`Exported ${document.shownCount} packets to ${target.fsPath}${/\.pcap$/i.test(target.fsPath) ? ' (pcap)' : ' (pcapng, with the swarm names in a name resolution block)'}.`);
+            void vscode.window.showInformationMessage(`Exported ${view.shownCount} packets to ${target.fsPath}${/\.pcap$/i.test(target.fsPath) ? ' (pcap)' : ' (pcapng, with the swarm names in a name resolution block)'}.`);
             break;
           }
           case 'wireshark':
