@@ -6,7 +6,7 @@ import type { TaskRecord } from '../engine/types';
 import { resolveTargets } from '../netns/resolveTarget';
 import { describeTarget, type Target } from '../netns/target';
 import { CaptureSession, sanitiseFileName, type CaptureStatus } from '../recorder/captureSession';
-import { splitCidr, type SwarmSnapshot } from '../swarm/snapshot';
+import { addressNames, splitCidr, type SwarmSnapshot } from '../swarm/snapshot';
 import { blockingRules, describeRule, readFirewall, sameRule, type FirewallReading, type FirewallRule } from './firewall';
 import { commandEvidence, type Evidence, type Finding } from './findings';
 import { probeCommand } from './probe';
@@ -77,7 +77,7 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts a capture and resolves once tcpdump is running (or the capture ended). */
 function startCapture(ctx: DoctorContext, target: Target, filter: string, folder: string, fileName: string): { session: CaptureSession; running: Promise<void>; done: Promise<CaptureStatus> } {
-  const session = new CaptureSession(ctx.runner, { target, filter, count: 500, durationSeconds: 60, maxBytes: 4 << 20, folder, fileName });
+  const session = new CaptureSession(ctx.runner, { target, filter, count: 500, durationSeconds: 60, maxBytes: 4 << 20, folder, fileName, names: addressNames(ctx.snapshot) });
   let sub: { dispose(): void } | undefined;
   const running = new Promise<void>((resolve) => {
     sub = session.onDidChange((s) => s.state !== 'checking' && resolve());

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { removeCaptureNames, writeCaptureNames } from '../capture/captureNames';
 import { asEngineError, EngineError } from '../engine/errors';
 import type { NetCommand } from '../netns/command';
 import type { CommandRunner, TransportChoice } from '../netns/runner';
@@ -28,6 +29,9 @@ export interface CaptureOptions {
   fileName?: string;
   /** A label to group captures (the two ends of a conversation). */
   group?: string;
+  /** The swarm's names for its addresses now, kept beside the file (captureNames.ts) so that the
+   *  capture is read with them later, whatever moved since. */
+  names?: ReadonlyMap<string, string>;
 }
 
 export type CaptureState = 'checking' | 'running' | 'completed' | 'stopped' | 'failed';
@@ -136,6 +140,7 @@ export class CaptureSession {
         throw new PcapStreamError(`Cannot create the capture folder ${path.dirname(this.status.file)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
       }
       writer = new PcapRecordWriter(this.status.file);
+      if (this.options.names?.size) writeCaptureNames(this.status.file, this.options.names, this.status.startedAt);
       await this.checkFilter();
       const transport = await this.runner.chooseTransport(this.options.target, this.options.via ?? 'auto', this.abort.signal);
       this.status.transport = transport;
@@ -206,6 +211,7 @@ export class CaptureSession {
       if (writer && !writer.started) {
         // Nothing arrived at all: leave no empty file that no reader could open.
         fs.rmSync(this.status.file, { force: true });
+        removeCaptureNames(this.status.file);
       }
       this.changed(true);
     }

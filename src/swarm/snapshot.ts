@@ -233,6 +233,14 @@ export function describeOwner(owner: AddressOwner): string {
   }
 }
 
+/** Every address the swarm knows, with its owner in words (describeOwner): what a capture taken
+ *  now should be read with, even after its tasks have moved on. */
+export function addressNames(snapshot: SwarmSnapshot): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const [address, owners] of snapshot.addressIndex) if (owners.length) names.set(address, describeOwner(owners[0]));
+  return names;
+}
+
 /** The name `docker service ps` shows: service.slot, or service.nodeId for global tasks. */
 export function taskName(task: TaskRecord, service?: ServiceRecord): string {
   const base = service?.name ?? task.serviceId.slice(0, 12);

@@ -16,6 +16,8 @@ import { HELPER_LABEL, removeLeftovers } from '../../src/netns/transports';
 import { CaptureSession } from '../../src/recorder/captureSession';
 import { fetchSwarm } from '../../src/swarm/fetchSnapshot';
 import { engineOf, eventually, labConverged, labInfo, labNodeEndpoints, managerEngine } from '../support/lab';
+import { readCaptureNames } from '../../src/capture/captureNames';
+import { addressNames } from '../../src/swarm/snapshot';
 
 interface Row {
   src: string;
@@ -73,7 +75,8 @@ describe('packet capture on the lab: the incident', () => {
 
   for (const via of ['direct', 'manager'] as const) {
     it(`captures SYN then RST,ACK for swarm02 and a full handshake for swarm01 (${via})`, async () => {
-      const session = new CaptureSession(runner, { target: server, via, filter: 'tcp port 8081', durationSeconds: 60, folder, fileName: `incident-${via}.pcap` });
+      const { snapshot } = await fetchSwarm(manager);
+      const session = new CaptureSession(runner, { target: server, via, filter: 'tcp port 8081', durationSeconds: 60, folder, fileName: `incident-${via}.pcap`, names: addressNames(snapshot) });
       const running = session.run();
       await eventually('the capture to run', async () => (session.status.state === 'running' ? true : session.status.state === 'failed' ? Promise.reject(new Error(session.status.message)) : undefined), 30_000, 100);
       await new Promise((r) => setTimeout(r, via === 'manager' ? 2500 : 1500)); // tcpdump opens its socket
@@ -99,6 +102,12 @@ describe('packet capture on the lab: the incident', () => {
       assert.ok(rows.some((r) => r.src === client01 && r.dst === serverAddress && r.flags === SYN), 'the SYN from connect');
       assert.ok(rows.some((r) => r.src === serverAddress && r.dst === client01 && r.flags === SYN_ACK), 'the SYN,ACK to connect');
       assert.ok(rows.some((r) => r.src === client01 && r.dst === serverAddress && r.flags === 0x010), 'the ACK that completes the handshake');
+      // The swarm's names at capture time, kept beside the file for whoever opens it later.
+      const kept = readCaptureNames(status.file);
+      assert.ok(kept, 'the names file is written beside the capture');
+      assert.equal(kept.names.get(serverAddress), 'schemaregistry.1 on swarm00');
+      assert.equal(kept.names.get(client02), 'sourcemysql.1 on swarm02');
+      assert.equal(kept.names.get(client01), 'connect.1 on swarm01');
     });
   }
 
@@ -117,10 +126,11 @@ describe('packet capture on the lab: the incident', () => {
   });
 
   it('a bad filter shows tcpdump\'s own error and leaves no file; an unwritable folder is said plainly', async () => {
-    const bad = await new CaptureSession(runner, { target: server, via: 'direct', filter: 'tcp port', folder, fileName: 'bad.pcap' }).run();
+    const bad = await new CaptureSession(runner, { target: server, via: 'direct', filter: 'tcp port', folder, fileName: 'bad.pcap', names: new Map([['10.0.1.2', 'a name']]) }).run();
     assert.equal(bad.state, 'failed');
     assert.match(bad.message!, /tcpdump rejected the capture in swarm00 \/ schemaregistry\.1 \/ sandbox: .*syntax error/);
     assert.ok(!fs.existsSync(path.join(folder, 'bad.pcap')));
+    assert.ok(!fs.existsSync(path.join(folder, 'bad.pcap.names.json')), 'nor its names file');
     const nowhere = await new CaptureSession(runner, { target: server, via: 'direct', folder: '/etc/passwd/captures' }).run();
     assert.equal(nowhere.state, 'failed');
     assert.match(nowhere.message!, /Cannot create the capture folder \/etc\/passwd\/captures: ENOTDIR/);

@@ -7,6 +7,7 @@ import { describeTarget } from '../../netns/target';
 import { CaptureSession } from '../../recorder/captureSession';
 import { UsageError } from '../args';
 import { openRunner, type RunnerCliOptions } from './exec';
+import { addressNames } from '../../swarm/snapshot';
 
 export interface CaptureCliOptions extends RunnerCliOptions {
   name?: string;
@@ -23,7 +24,7 @@ export interface CaptureCliOptions extends RunnerCliOptions {
 export async function runCapture(manager: EngineClient, options: CaptureCliOptions): Promise<number> {
   if (!options.name) throw new UsageError('capture needs a task or node name');
   if (!options.output) throw new UsageError('capture needs -o FILE');
-  const { targets, engines, runner } = await openRunner(manager, options.name, options);
+  const { targets, engines, runner, snapshot } = await openRunner(manager, options.name, options);
   try {
     if (targets.length !== 1) throw new UsageError(`"${options.name}" names ${targets.length} tasks: name one task (e.g. ${options.name}.1) or a node`);
     const output = path.resolve(options.output);
@@ -36,6 +37,7 @@ export async function runCapture(manager: EngineClient, options: CaptureCliOptio
       durationSeconds: options.durationSeconds,
       folder: path.dirname(output),
       fileName: path.basename(output),
+      names: addressNames(snapshot),
     });
     const onAbort = () => session.stop();
     options.signal.addEventListener('abort', onAbort, { once: true });

@@ -11,6 +11,7 @@ import { CommandRunner, type TransportChoice } from '../../netns/runner';
 import { describeTarget, parseNamespaceOption, type Target, type TargetNode } from '../../netns/target';
 import { fetchSwarm } from '../../swarm/fetchSnapshot';
 import { UsageError } from '../args';
+import type { SwarmSnapshot } from '../../swarm/snapshot';
 
 /** How the CLI's commands reach the nodes (flags and SWARM_DOCTOR_* variables). */
 export interface RunnerCliOptions {
@@ -37,7 +38,7 @@ const VIA = new Set(['auto', 'direct', 'manager', 'local']);
  * What exec and capture share: the named targets, a runner for them, and, first of all, the removal
  * of helpers a crashed earlier run left behind (its process is gone).
  */
-export async function openRunner(manager: EngineClient, name: string, options: RunnerCliOptions & { ns?: string; via?: string }): Promise<{ targets: Target[]; engines: NodeEngines; runner: CommandRunner }> {
+export async function openRunner(manager: EngineClient, name: string, options: RunnerCliOptions & { ns?: string; via?: string }): Promise<{ targets: Target[]; engines: NodeEngines; runner: CommandRunner; snapshot: SwarmSnapshot }> {
   let choice;
   try {
     choice = options.ns ? parseNamespaceOption(options.ns) : undefined;
@@ -47,7 +48,7 @@ export async function openRunner(manager: EngineClient, name: string, options: R
   const { summary, snapshot } = await fetchSwarm(manager, { signal: options.signal });
   const targets = resolveTargets(snapshot, name, choice);
   const { engines, runner } = await createRunner(manager, summary.swarm.nodeId, targets.map((t) => t.node), options);
-  return { targets, engines, runner };
+  return { targets, engines, runner, snapshot };
 }
 
 /** A runner for the given nodes, after removing the helpers a crashed earlier run left on them. */

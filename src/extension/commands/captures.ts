@@ -8,6 +8,7 @@ import type { CaptureStatus } from '../../recorder/captureSession';
 import type { CommandSession } from '../commandSession';
 import { SECTION } from '../settings';
 import { pickTarget } from './pickTarget';
+import { addressNames } from '../../swarm/snapshot';
 
 const RECENT_FILTERS = 'swarmDoctor.recentFilters';
 
@@ -73,7 +74,7 @@ export function startCapture(session: CommandSession, captures: CaptureManager, 
       if (filter === undefined) return;
       const stop = await askStop();
       if (!stop) return;
-      await launch(captures, runner, [{ target, filter }], { iface: iface.trim() || 'any', ...stop });
+      await launch(captures, runner, [{ target, filter }], { iface: iface.trim() || 'any', ...stop, names: addressNames(snapshot) });
     } catch (error) {
       void vscode.window.showErrorMessage((error as Error).message);
     }
@@ -102,17 +103,17 @@ export function captureConversation(session: CommandSession, captures: CaptureMa
       const filter = `(${pair(a)}) and (${pair(b)})`;
       const stop = await askStop();
       if (!stop) return;
-      await launch(captures, runner, [{ target: a, filter }, { target: b, filter }], { iface: 'any', ...stop, group: `${a.task.name} ⇄ ${b.task.name}` });
+      await launch(captures, runner, [{ target: a, filter }, { target: b, filter }], { iface: 'any', ...stop, group: `${a.task.name} ⇄ ${b.task.name}`, names: addressNames(snapshot) });
     } catch (error) {
       void vscode.window.showErrorMessage((error as Error).message);
     }
   };
 }
 
-async function launch(captures: CaptureManager, runner: Parameters<CaptureManager['start']>[0], ends: { target: Target; filter: string }[], stop: { iface: string; count?: number; durationSeconds?: number; maxBytes: number; group?: string }): Promise<void> {
+async function launch(captures: CaptureManager, runner: Parameters<CaptureManager['start']>[0], ends: { target: Target; filter: string }[], stop: { iface: string; count?: number; durationSeconds?: number; maxBytes: number; group?: string; names?: ReadonlyMap<string, string> }): Promise<void> {
   const folder = captureFolder();
   for (const end of ends) {
-    const { done } = captures.start(runner, { target: end.target, filter: end.filter, interface: stop.iface, count: stop.count, durationSeconds: stop.durationSeconds, maxBytes: stop.maxBytes, folder, group: stop.group });
+    const { done } = captures.start(runner, { target: end.target, filter: end.filter, interface: stop.iface, count: stop.count, durationSeconds: stop.durationSeconds, maxBytes: stop.maxBytes, folder, group: stop.group, names: stop.names });
     void done.then((status) => {
       if (status.state === 'failed') void vscode.window.showErrorMessage(`Capture failed: ${status.message}`);
     });

@@ -4,16 +4,38 @@ import * as vscode from 'vscode';
 import { CaptureFile, followCaptureIndex, indexCaptureFile, type FollowedCapture, type PacketIndex } from '../../capture/packetIndex';
 import type { DetailNode } from '../../capture/packet';
 import type { ConversationView, DetailView } from '../../webview/packetViewer/protocol';
+import { readCaptureNames, type CaptureNames } from '../../capture/captureNames';
 import { captureVxlanPorts } from '../settings';
 import type { CaptureSource } from './captureView';
 
 export class CaptureDocument implements vscode.CustomDocument, CaptureSource {
   private following: FollowedCapture | undefined;
   private file: CaptureFile | undefined;
-  /** Address → swarm name ("sourcemysql.1 on swarm02"), when the swarm is known. */
-  nameOf: (address: string) => string | undefined = () => undefined;
+  /** Address → swarm name ("sourcemysql.1 on swarm02") as the swarm is now, when it is known. */
+  swarmNameOf: (address: string) => string | undefined = () => undefined;
+  /** The names kept beside the capture when it was taken (captureNames.ts), if any. */
+  private takenNames: CaptureNames | undefined;
 
-  private constructor(readonly uri: vscode.Uri, readonly index: PacketIndex) {}
+  private constructor(readonly uri: vscode.Uri, readonly index: PacketIndex) {
+    this.takenNames = readCaptureNames(uri.fsPath);
+  }
+
+  /**
+   * The name of an address: the capture's own (a pcapng name resolution block), else the swarm's
+   * when the capture was taken, else the swarm's now (right for a capture being taken; for an old
+   * file without names, the best there is, and the viewer says which it is).
+   */
+  nameOf(address: string): string | undefined {
+    return this.index.addressNames.get(address)?.[0] ?? this.takenNames?.names.get(address) ?? this.swarmNameOf(address);
+  }
+
+  /** Where the names come from, in words for the viewer; undefined when there are none. */
+  namesSource(swarmKnown: boolean): string | undefined {
+    if (this.index.addressNames.size) return 'names from the capture file';
+    if (this.takenNames) return `swarm names as at ${this.takenNames.takenAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}, when the capture was taken`;
+    if (!swarmKnown) return undefined;
+    return this.following ? 'swarm names as now' : 'swarm names as now: this capture kept none of its own, so a task that has moved since may be named wrongly';
+  }
 
   /** Indexes the file; a file still being written (a running capture) is followed as it grows. */
   static async open(uri: vscode.Uri, growing: boolean): Promise<CaptureDocument> {
@@ -36,6 +58,7 @@ export class CaptureDocument implements vscode.CustomDocument, CaptureSource {
    */
   async finishFollowing(): Promise<void> {
     await this.following?.drain();
+    this.takenNames ??= readCaptureNames(this.uri.fsPath);
   }
 
   /** Stop following now, wherever reading stands (the editor closed). */

@@ -62,7 +62,7 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
         void document.finishFollowing();
       }
     }
-    document.nameOf = (address) => {
+    document.swarmNameOf = (address) => {
       const state = this.store.state;
       if (state.kind !== 'ready') return undefined;
       const owner = lookupAddress(state.snapshot, address);
@@ -95,7 +95,7 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
         switch (message.type) {
           case 'ready':
             lastCount = view.shownCount;
-            post({ type: 'init', fileName: document.uri.path.split('/').pop() ?? '', count: lastCount, growing: document.growing, error: document.index.error?.message, wireshark: wiresharkInstalled(), names: this.store.state.kind === 'ready' });
+            post({ type: 'init', fileName: document.uri.path.split('/').pop() ?? '', count: lastCount, growing: document.growing, error: document.index.error?.message, wireshark: wiresharkInstalled(), names: document.namesSource(this.store.state.kind === 'ready') });
             break;
           case 'rows':
             if (message.generation === view.generation) post({ type: 'rows', start: message.start, rows: view.rows(message.start, Math.min(message.count, 500)), generation: view.generation });

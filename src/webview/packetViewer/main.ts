@@ -83,7 +83,11 @@ const overlay = el('div', 'overlay');
 overlay.hidden = true;
 
 const status = el('div', 'statusline');
-app.append(toolbar, header, list, lower, status, overlay);
+// Where the names beside the addresses come from (the capture's own, or the swarm's now).
+const namesNote = el('div', 'names-note');
+const footer = el('div', 'footer');
+footer.append(status, namesNote);
+app.append(toolbar, header, list, lower, footer, overlay);
 
 // ---- the virtualized list ------------------------------------------------------------------
 
@@ -344,6 +348,7 @@ window.addEventListener('message', (event: MessageEvent<HostToViewer>) => {
     case 'init':
       document.title = message.fileName;
       wiresharkButton.hidden = !message.wireshark;
+      namesNote.textContent = message.names ?? '';
       state.growing = message.growing;
       if (message.error) filterStatus.textContent = `Read stopped: ${message.error}`;
       state.selection = NO_SELECTION;

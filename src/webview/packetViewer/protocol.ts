@@ -62,7 +62,7 @@ export type ViewerToHost =
   | { type: 'wireshark' };
 
 export type HostToViewer =
-  | { type: 'init'; fileName: string; count: number; growing: boolean; error?: string; wireshark: boolean; names: boolean }
+  | { type: 'init'; fileName: string; count: number; growing: boolean; error?: string; wireshark: boolean; /** Where the addresses' names come from, in words; none: no names. */ names?: string }
   | { type: 'count'; count: number; growing: boolean; error?: string; generation: number }
   | { type: 'rows'; start: number; rows: RowView[]; generation: number }
   | { type: 'details'; number: number; layers: DetailView[]; bytes: number[]; problems: string[] }

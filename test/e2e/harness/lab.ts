@@ -93,23 +93,3 @@ export async function startClientTraffic(repoRoot: string, fromService = 'connec
   };
 }
 
-/**
- * The swarm name the extension gives `address` on the lab's backend network now, as it writes it
- * into an exported capture ("schemaregistry.1_on_swarm00"); undefined when no task holds it. The
- * lab's task addresses are not fixed (the order tasks start in decides them), so a journey that
- * reads a recorded capture asks the lab rather than assuming.
- */
-export function labNameOf(repoRoot: string, address: string): string | undefined {
-  const manager = labInfo(repoRoot).nodes.find((n) => n.role === 'manager')!;
-  const docker = (...args: string[]) => execFileSync('/usr/bin/docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${manager.socket}` }, timeout: 30_000 });
-  const services = JSON.parse(docker('network', 'inspect', 'backend', '--verbose', '--format', '{{json .Services}}')) as Record<string, { Tasks?: { Name: string; EndpointIP: string; Info?: Record<string, string> }[] }>;
-  const hosts = new Map(docker('node', 'inspect', ...docker('node', 'ls', '-q').split(/\s+/).filter(Boolean), '--format', '{{.Status.Addr}} {{.Description.Hostname}}').trim().split('\n').map((line) => line.split(' ') as [string, string]));
-  for (const service of Object.values(services)) {
-    const task = service.Tasks?.find((t) => t.EndpointIP === address);
-    if (!task) continue;
-    // "<service>.<slot>.<task id>" (replicated) or "<service>.<node id>.<task id>" (global), named as the extension names it.
-    const [name, slot] = task.Name.split('.');
-    return `${name}.${/^\d+$/.test(slot) ? slot : slot.slice(0, 12)}_on_${hosts.get(task.Info?.['Host IP'] ?? '') ?? 'an_unknown_node'}`;
-  }
-  return undefined;
-}

@@ -182,7 +182,7 @@ async function runJourneys(entry: string, runDir: string, port: number, settings
   const shots = path.join(runDir, 'screenshots');
   const workspace = path.join(runDir, 'workspace');
   fs.mkdirSync(workspace, { recursive: true });
-  fs.copyFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'viewer', 'incident.pcap'), path.join(workspace, 'incident.pcap'));
+  for (const name of ['incident.pcap', 'incident.pcap.names.json']) fs.copyFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'viewer', name), path.join(workspace, name));
   // Wireshark's GUI cannot run on this headless machine: a stand-in, set as swarmDoctor.capture.
   // wiresharkPath, records how the extension calls it, so "Open in Wireshark" runs up to the hand-over.
   const bin = path.join(runDir, 'bin');
