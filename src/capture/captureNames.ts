@@ -2,6 +2,7 @@
 // it ("<capture>.names.json"). Tasks move and addresses are reused: a capture opened tomorrow must
 // not call yesterday's schemaregistry address by the name of whatever holds it today.
 import * as fs from 'node:fs';
+import type { PacketIndex } from './packetIndex';
 
 export interface CaptureNames {
   /** When the names were read from the swarm (ISO 8601). */
@@ -48,4 +49,12 @@ export function readCaptureNames(capture: string): CaptureNames | undefined {
 
 export function removeCaptureNames(capture: string): void {
   fs.rmSync(captureNamesPath(capture), { force: true });
+}
+
+/**
+ * The names a capture carries for its addresses: its own (a pcapng name resolution block) first,
+ * then those kept beside it when it was taken. Undefined for an address neither names.
+ */
+export function capturedNames(index: PacketIndex, kept: CaptureNames | undefined): (address: string) => string | undefined {
+  return (address) => index.addressNames.get(address)?.[0] ?? kept?.names.get(address);
 }

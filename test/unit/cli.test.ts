@@ -64,9 +64,13 @@ describe('swarm-doctor CLI', () => {
     assert.equal(rst.code, 0, rst.err);
     const rows = rst.out.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(rows.map((r) => [r.number, r.source, r.destination]), [[2, '10.0.1.2', '10.0.1.10']]);
+    // Named as the swarm had them when the capture was taken (incident.pcap.names.json beside it).
+    assert.deepEqual([rows[0].sourceName, rows[0].destinationName], ['schemaregistry.1 on swarm00', 'sourcemysql.1 on swarm02']);
+    const text = await run(['pcap', file, '--filter', 'tcp.flags.reset']);
+    assert.match(text.out, /^\s+2 \s*0\.000028 10\.0\.1\.2 \(schemaregistry\.1 on swarm00\) → 10\.0\.1\.10 \(sourcemysql\.1 on swarm02\) TCP 60 8081 → 53880 \[RST, ACK\]/);
     const conversations = await run(['pcap', file, '--conversations']);
-    assert.match(conversations.out, /10\.0\.1\.10:\d+\s+10\.0\.1\.2:8081.*refused: RST from 10\.0\.1\.2:8081 \(the server\) after the SYN/);
-    assert.match(conversations.out, /10\.0\.1\.9:\d+\s+10\.0\.1\.2:8081.*completed/);
+    assert.match(conversations.out, /10\.0\.1\.10:\d+ \(sourcemysql\.1 on swarm02\)\s+10\.0\.1\.2:8081 \(schemaregistry\.1 on swarm00\).*refused: RST from 10\.0\.1\.2:8081 \(the server\) after the SYN/);
+    assert.match(conversations.out, /10\.0\.1\.9:\d+ \(connect\.1 on swarm01\)\s+10\.0\.1\.2:8081 \(schemaregistry\.1 on swarm00\).*completed/);
     const bad = await run(['pcap', file, '--filter', 'tcp.port ==']);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /bad filter: expected a value after "==".*\(at 12\)/);

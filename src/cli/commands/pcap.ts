@@ -2,6 +2,7 @@
 // One line (or JSON object) per packet with its decoded fields and analysis flags; or the
 // conversations with their verdicts.
 import * as fs from 'node:fs';
+import { capturedNames, readCaptureNames } from '../../capture/captureNames';
 import { packetPredicate } from '../../capture/packetFilter';
 import { CaptureFile, indexCaptureFile } from '../../capture/packetIndex';
 import { analysisFields } from '../../capture/tcpAnalysis';
@@ -27,6 +28,12 @@ export async function runPcap(options: PcapCliOptions): Promise<number> {
   try {
     const compiled = packetPredicate(options.filter ?? '', file);
     if (!compiled.ok) throw new UsageError(`bad filter: ${compiled.error}`);
+    // Names the capture carries (its name resolution block, or those kept beside it when taken).
+    const nameOf = capturedNames(index, readCaptureNames(options.file));
+    const named = (address: string) => {
+      const name = nameOf(address);
+      return name ? `${address} (${name})` : address;
+    };
     if (index.error) options.err.write(`swarm-doctor: reading stopped at byte ${index.error.offset}: ${index.error.message} (the ${index.count} packets before it are shown)\n`);
     if (options.conversations) {
       const list = index.conversationSummaries(file);
@@ -38,8 +45,8 @@ export async function runPcap(options: PcapCliOptions): Promise<number> {
             ['PROTO', 'A', 'B', 'PACKETS A→B/B→A', 'BYTES A→B/B→A', 'DURATION', 'VERDICT'],
             list.map((c) => [
               c.protocol,
-              `${c.addressA}${c.portA !== undefined ? `:${c.portA}` : ''}`,
-              `${c.addressB}${c.portB !== undefined ? `:${c.portB}` : ''}`,
+              `${c.addressA}${c.portA !== undefined ? `:${c.portA}` : ''}${nameOf(c.addressA) ? ` (${nameOf(c.addressA)})` : ''}`,
+              `${c.addressB}${c.portB !== undefined ? `:${c.portB}` : ''}${nameOf(c.addressB) ? ` (${nameOf(c.addressB)})` : ''}`,
               `${c.packetsAtoB}/${c.packetsBtoA}`,
               `${c.bytesAtoB}/${c.bytesBtoA}`,
               `${c.duration.toFixed(3)}s`,
@@ -55,9 +62,9 @@ export async function runPcap(options: PcapCliOptions): Promise<number> {
       const row = file.row(index, i);
       const flags = analysisFields.filter(([bit]) => index.analysis[i] & bit).map(([, name]) => name);
       if (options.json) {
-        options.out.write(JSON.stringify({ number: row.number, time: row.relativeTime, source: row.source, destination: row.destination, protocol: row.protocol, length: row.length, info: row.info, analysis: flags, conversation: row.conversation }) + '\n');
+        options.out.write(JSON.stringify({ number: row.number, time: row.relativeTime, source: row.source, sourceName: nameOf(row.source), destination: row.destination, destinationName: nameOf(row.destination), protocol: row.protocol, length: row.length, info: row.info, analysis: flags, conversation: row.conversation }) + '\n');
       } else {
-        options.out.write(`${String(row.number).padStart(6)} ${row.relativeTime.toFixed(6).padStart(11)} ${row.source} → ${row.destination} ${row.protocol} ${row.length} ${row.info}${flags.length ? ` [${flags.join(', ')}]` : ''}\n`);
+        options.out.write(`${String(row.number).padStart(6)} ${row.relativeTime.toFixed(6).padStart(11)} ${named(row.source)} → ${named(row.destination)} ${row.protocol} ${row.length} ${row.info}${flags.length ? ` [${flags.join(', ')}]` : ''}\n`);
       }
     }
     return index.error ? 1 : 0;

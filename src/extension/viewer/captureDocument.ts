@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { CaptureFile, followCaptureIndex, indexCaptureFile, type FollowedCapture, type PacketIndex } from '../../capture/packetIndex';
 import type { DetailNode } from '../../capture/packet';
 import type { ConversationView, DetailView } from '../../webview/packetViewer/protocol';
-import { readCaptureNames, type CaptureNames } from '../../capture/captureNames';
+import { capturedNames, readCaptureNames, type CaptureNames } from '../../capture/captureNames';
 import { captureVxlanPorts } from '../settings';
 import type { CaptureSource } from './captureView';
 
@@ -26,7 +26,7 @@ export class CaptureDocument implements vscode.CustomDocument, CaptureSource {
    * file without names, the best there is, and the viewer says which it is).
    */
   nameOf(address: string): string | undefined {
-    return this.index.addressNames.get(address)?.[0] ?? this.takenNames?.names.get(address) ?? this.swarmNameOf(address);
+    return capturedNames(this.index, this.takenNames)(address) ?? this.swarmNameOf(address);
   }
 
   /** Where the names come from, in words for the viewer; undefined when there are none. */
