@@ -110,7 +110,7 @@ const macOf = (ip: string) => `02:42:${ip.split('.').map((b) => Number(b).toStri
 export async function vxlanFindings(ctx: DoctorContext): Promise<Finding[]> {
   const { snapshot, runner, signal } = ctx;
   const findings: Finding[] = [];
-  const overlays = snapshot.networks.filter((n) => n.driver === 'overlay' && !n.ingress && !n.encrypted);
+  const overlays = snapshot.networks.filter((n) => n.driver === 'overlay' && !n.ingress);
   const work = overlays.flatMap((network) => {
     const expected = expectedTasks(snapshot, network);
     return snapshot.nodes.filter((n) => n.state === 'ready' && expected.some((t) => t.node.id === n.id)).map((node) => ({ network, node, expected }));
