@@ -52,9 +52,10 @@ export function removeCaptureNames(capture: string): void {
 }
 
 /**
- * The names a capture carries for its addresses: its own (a pcapng name resolution block) first,
- * then those kept beside it when it was taken. Undefined for an address neither names.
+ * The names a capture carries for its addresses: those kept beside it when it was taken first
+ * (ours, in the swarm's own words), then its own (a pcapng name resolution block, where an export
+ * of ours writes them with underscores for Wireshark). Undefined for an address neither names.
  */
 export function capturedNames(index: PacketIndex, kept: CaptureNames | undefined): (address: string) => string | undefined {
-  return (address) => index.addressNames.get(address)?.[0] ?? kept?.names.get(address);
+  return (address) => kept?.names.get(address) ?? index.addressNames.get(address)?.[0];
 }

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { captureNamesPath, readCaptureNames, removeCaptureNames, writeCaptureNames } from '../../src/capture/captureNames';
+import { capturedNames, captureNamesPath, readCaptureNames, removeCaptureNames, writeCaptureNames } from '../../src/capture/captureNames';
+import { PacketIndex } from '../../src/capture/packetIndex';
 import { networkFromApi, nodeFromApi, serviceFromApi, taskFromApi } from '../../src/engine/records';
 import { addressNames, buildSnapshot, describeOwner, lookupAddress } from '../../src/swarm/snapshot';
 import { syntheticSwarm } from '../support/syntheticSwarm';
@@ -35,6 +36,17 @@ describe('names kept beside a capture', () => {
   });
   it('an unwritable place is said, not thrown', () => {
     assert.match(writeCaptureNames('/etc/passwd/x.pcap', new Map([['10.0.0.1', 'n']]))!, /ENOTDIR/);
+  });
+  it('kept names first, then the file\'s name resolution block', () => {
+    const index = new PacketIndex();
+    index.addressNames.set('10.0.1.2', ['schemaregistry.1_on_swarm00']);
+    index.addressNames.set('10.0.1.9', ['connect.1_on_swarm01']);
+    const kept = { takenAt: '2026-11-26T13:46:54.000Z', names: new Map([['10.0.1.2', 'schemaregistry.1 on swarm00']]) };
+    const nameOf = capturedNames(index, kept);
+    assert.equal(nameOf('10.0.1.2'), 'schemaregistry.1 on swarm00');
+    assert.equal(nameOf('10.0.1.9'), 'connect.1_on_swarm01');
+    assert.equal(nameOf('10.0.1.10'), undefined);
+    assert.equal(capturedNames(index, undefined)('10.0.1.2'), 'schemaregistry.1_on_swarm00');
   });
   it('the swarm names every address it knows, as the packet list does', () => {
     const raw = syntheticSwarm({ nodes: 4, services: 5, tasks: 12, networks: 1 });

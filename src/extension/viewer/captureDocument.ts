@@ -21,17 +21,22 @@ export class CaptureDocument implements vscode.CustomDocument, CaptureSource {
   }
 
   /**
-   * The name of an address: the capture's own (a pcapng name resolution block), else the swarm's
-   * when the capture was taken, else the swarm's now (right for a capture being taken; for an old
+   * The name of an address: the swarm's when the capture was taken (kept beside it), else the
+   * capture's own (a pcapng name resolution block), else the swarm's now (right for a capture being taken; for an old
    * file without names, the best there is, and the viewer says which it is).
    */
   nameOf(address: string): string | undefined {
     return capturedNames(this.index, this.takenNames)(address) ?? this.swarmNameOf(address);
   }
 
+  /** When the names were read: those kept with the capture, else now (the swarm's). */
+  get namesTakenAt(): Date {
+    return this.takenNames ? new Date(this.takenNames.takenAt) : new Date();
+  }
+
   /** Where the names come from, in words for the viewer; undefined when there are none. */
   namesSource(swarmKnown: boolean): string | undefined {
-    if (this.index.addressNames.size) return 'names from the capture file';
+    if (!this.takenNames && this.index.addressNames.size) return 'names from the capture file';
     if (this.takenNames) return `swarm names as at ${this.takenNames.takenAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}, when the capture was taken`;
     if (!swarmKnown) return undefined;
     return this.following ? 'swarm names as now' : 'swarm names as now: this capture kept none of its own, so a task that has moved since may be named wrongly';

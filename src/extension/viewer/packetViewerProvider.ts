@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 // being written. Strict CSP with a nonce; scripts and styles only from dist/webview and media/viewer.
 import { spawn, spawnSync } from 'node:child_process';
 import * as vscode from 'vscode';
+import { writeCaptureNames } from '../../capture/captureNames';
 import { exportPackets } from '../../capture/pcapWriter';
 import { CaptureFile } from '../../capture/packetIndex';
 import type { CaptureManager } from '../../recorder/captureManager';
@@ -133,19 +134,21 @@ export class PacketViewerProvider implements vscode.CustomReadonlyEditorProvider
             if (!target) break;
             const file = new CaptureFile(document.uri.fsPath, { vxlanPorts: captureVxlanPorts() });
             try {
-              const names = new Map<string, string[]>();
               const pcapng = !/\.pcap$/i.test(target.fsPath);
-              if (pcapng) {
-                for (const address of document.addresses()) {
-                  const name = document.nameOf(address);
-                  if (name) names.set(address, [name.replace(/\s+/g, '_')]);
-                }
+              const kept = new Map<string, string>();
+              for (const address of document.addresses()) {
+                const name = document.nameOf(address);
+                if (name) kept.set(address, name);
               }
-              exportPackets(document.index, file, view.shownIndices(), target.fsPath, names, pcapng ? 'pcapng' : 'pcap');
+              // pcapng: in a name resolution block, for Wireshark (which shows a name up to its first space).
+              const block = new Map(pcapng ? [...kept].map(([address, name]) => [address, [name.replace(/\s+/g, '_')]]) : []);
+              exportPackets(document.index, file, view.shownIndices(), target.fsPath, block, pcapng ? 'pcapng' : 'pcap');
+              // Either way, beside the file as well, as a capture keeps them: opened later, here or by the CLI, it is named as now.
+              if (kept.size) writeCaptureNames(target.fsPath, kept, document.namesTakenAt);
             } finally {
               file.close();
             }
-            void vscode.window.showInformationMessage(`Exported ${view.shownCount} packets to ${target.fsPath}${/\.pcap$/i.test(target.fsPath) ? ' (pcap)' : ' (pcapng, with the swarm names in a name resolution block)'}.`);
+            void vscode.window.showInformationMessage(`Exported ${view.shownCount} packets to ${target.fsPath}${/\.pcap$/i.test(target.fsPath) ? ' (pcap; the swarm names beside it)' : ' (pcapng, with the swarm names in a name resolution block)'}.`);
             break;
           }
           case 'wireshark':

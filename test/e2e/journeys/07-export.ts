@@ -40,6 +40,9 @@ export const exportPcap: Journey = {
     // 10.0.1.2 on the lab today.
     expect(host === 'schemaregistry.1_on_swarm00', `tshark names 10.0.1.2 "${host}", not by the swarm name the capture kept`);
     log(`tshark: ${fields.replace(/\t/g, ' ')}; with -N n it names the source ${host}`);
+    // And beside the export, as a capture keeps them: with the time they were read, not now.
+    const kept = JSON.parse(fs.readFileSync(`${target}.names.json`, 'utf8')) as { takenAt: string; names: Record<string, string> };
+    expect(kept.names['10.0.1.2'] === 'schemaregistry.1 on swarm00' && kept.takenAt === '2026-11-26T13:46:54.000Z', `the names kept beside the export: ${JSON.stringify(kept)}`);
 
     // Open in Wireshark: offered because a wireshark is on PATH (here a stand-in set as swarmDoctor.capture.wiresharkPath, which records its arguments).
     const calls = path.join(runDir, 'wireshark-calls.txt');
