@@ -171,26 +171,15 @@ ln -sfn "$EXT_DIR" "$EXTENSIONS_DIR/$EXT_ID"
 
 # User settings.json
 SETTINGS_FILE=$USER_DATA_DIR/User/settings.json
-node - "$SETTINGS_FILE" "$HOST_SETTING" "$THEME" "${EXTRA_SETTINGS[@]}" <<'EOF'
+# A quiet workbench (scripts/workbench-settings.json, shared with the e2e runs), then ours.
+node - "$SETTINGS_FILE" "$SCRIPT_DIR/workbench-settings.json" "$HOST_SETTING" "$THEME" "${EXTRA_SETTINGS[@]}" <<'EOF'
 const fs = require('fs');
-const [file, host, theme, ...extra] = process.argv.slice(2);
+const [file, quiet, host, theme, ...extra] = process.argv.slice(2);
 let s = {};
 try { s = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { /* fresh */ }
-Object.assign(s, {
-  'workbench.startupEditor': 'none',
+Object.assign(s, JSON.parse(fs.readFileSync(quiet, 'utf8')), {
   'workbench.colorTheme': theme,
-  'workbench.tips.enabled': false,
-  'workbench.enableExperiments': false,
-  'workbench.welcomePage.walkthroughs.openOnInstall': false,
-  'telemetry.telemetryLevel': 'off',
-  'security.workspace.trust.enabled': false,
-  'extensions.autoUpdate': false,
-  'extensions.autoCheckUpdates': false,
-  'extensions.ignoreRecommendations': true,
-  'update.mode': 'none',
-  'chat.commandCenter.enabled': false,
   'git.openRepositoryInParentFolders': 'never',
-  'window.dialogStyle': 'custom',
 });
 if (host) s['swarmDoctor.host'] = host;
 for (const kv of extra) {

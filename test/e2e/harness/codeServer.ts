@@ -18,21 +18,11 @@ export interface CodeServerOptions {
   settings: Record<string, unknown>;
 }
 
+/** A quiet workbench (shared with scripts/serve-vscode.sh), then what the e2e runs need. */
 const BASE_SETTINGS = {
-  'workbench.startupEditor': 'none',
+  ...(JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'scripts', 'workbench-settings.json'), 'utf8')) as Record<string, unknown>),
   'workbench.colorTheme': 'Default Dark Modern',
-  'workbench.tips.enabled': false,
-  'workbench.enableExperiments': false,
-  'workbench.welcomePage.walkthroughs.openOnInstall': false,
-  'telemetry.telemetryLevel': 'off',
-  'security.workspace.trust.enabled': false,
-  'extensions.autoUpdate': false,
-  'extensions.autoCheckUpdates': false,
-  'extensions.ignoreRecommendations': true,
-  'update.mode': 'none',
-  'chat.commandCenter.enabled': false,
   'git.enabled': false,
-  'window.dialogStyle': 'custom',
   'workbench.editor.enablePreview': false,
 };
 
