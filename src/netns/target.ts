@@ -96,6 +96,11 @@ export function sandboxTarget(snapshot: SwarmSnapshot, task: TaskRecord): Target
   };
 }
 
+/** The node's own (host) namespace. */
+export function hostTarget(node: NodeRecord): Target {
+  return { ns: 'host', node: targetNode(node) };
+}
+
 export function networkTarget(ns: 'lb' | 'overlay', node: NodeRecord, network: NetworkRecord): Target {
   return { ns, node: targetNode(node), network: { id: network.id, name: network.name } };
 }

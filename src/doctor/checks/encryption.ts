@@ -11,7 +11,7 @@
 import type { NetworkRecord, NodeRecord, TaskRecord } from '../../engine/types';
 import { NET_CAPABILITIES, type NetCommand } from '../../netns/command';
 import type { CommandResult } from '../../netns/runner';
-import { describeTarget, sandboxTarget, targetNode, type Target } from '../../netns/target';
+import { describeTarget, hostTarget, sandboxTarget } from '../../netns/target';
 import { compareNames, taskName, type SwarmSnapshot } from '../../swarm/snapshot';
 import { mapLimit } from '../concurrency';
 import { commandEvidence, type Evidence, type Finding } from '../findings';
@@ -204,7 +204,7 @@ export async function encryptionFindings(ctx: DoctorContext): Promise<Finding[]>
   }
   if (!pairs.length) return findings;
   const nodes = [...new Set(pairs.flatMap((p) => [p.from, p.to]))].sort((a, b) => compareNames(a.hostname, b.hostname));
-  const host = (node: NodeRecord): Target => ({ ns: 'host', node: targetNode(node) });
+  const host = hostTarget;
   const read = async (node: NodeRecord, when: string) => {
     const command = xfrmCommand();
     try {

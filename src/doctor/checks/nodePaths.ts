@@ -7,7 +7,7 @@ import type { NetworkRecord, NodeRecord, TaskRecord } from '../../engine/types';
 import { NET_CAPABILITIES, type NetCommand } from '../../netns/command';
 import { parseIpAddrJson } from '../../netns/parsers';
 import type { CommandResult } from '../../netns/runner';
-import { describeTarget, sandboxTarget, targetNode, type Target } from '../../netns/target';
+import { describeTarget, hostTarget, sandboxTarget } from '../../netns/target';
 import { compareNames, taskName, type SwarmSnapshot } from '../../swarm/snapshot';
 import { mapLimit } from '../concurrency';
 import { blockingRules, describeRule, readFirewall } from '../firewall';
@@ -139,7 +139,7 @@ export async function nodePathFindings(ctx: DoctorContext): Promise<NodePathsRes
   const findings: Finding[] = [];
   const ipvs = new Map<string, boolean | undefined>();
   if (nodes.length < 2) return { findings: [{ check: 'node-paths', severity: 'info', title: 'fewer than two ready nodes: no path between nodes to test', nodes: nodes.map((n) => n.hostname), explanation: 'Gossip and the VXLAN data path run between nodes.', evidence: [] }], ipvs };
-  const host = (node: NodeRecord): Target => ({ ns: 'host', node: targetNode(node) });
+  const host = hostTarget;
 
   // 1. Listen on every node, and wait until each tcpdump says it listens (or gave up).
   ctx.progress?.(`ports between nodes: listening for udp ${GOSSIP} and ${dataPort} on ${nodes.length} nodes`);

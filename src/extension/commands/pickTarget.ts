@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { TreeEntry } from '../../explorer/treeModel';
 import { freeCommand, splitCommandLine, type NetCommand } from '../../netns/command';
 import { menuEntries } from '../../netns/catalog';
-import { networkTarget, sandboxTarget, targetNode, type Target } from '../../netns/target';
+import { hostTarget, networkTarget, sandboxTarget, targetNode, type Target } from '../../netns/target';
 import type { SwarmSnapshot } from '../../swarm/snapshot';
 
 type NamespacePick = vscode.QuickPickItem & { make: (nodeId: string) => Target | undefined };
@@ -12,7 +12,7 @@ type NamespacePick = vscode.QuickPickItem & { make: (nodeId: string) => Target |
 function namespacePicks(snapshot: SwarmSnapshot): NamespacePick[] {
   const node = (id: string) => snapshot.nodeById.get(id);
   const picks: NamespacePick[] = [
-    { label: '$(server) host namespace', description: "the node's own network stack", make: (id) => (node(id) ? { ns: 'host', node: targetNode(node(id)!) } : undefined) },
+    { label: '$(server) host namespace', description: "the node's own network stack", make: (id) => (node(id) ? hostTarget(node(id)!) : undefined) },
     { label: '$(globe) ingress_sbox', description: 'the routing mesh namespace', make: (id) => (node(id) ? { ns: 'ingress', node: targetNode(node(id)!) } : undefined) },
   ];
   for (const network of snapshot.networks.filter((n) => n.driver === 'overlay')) {
