@@ -19,7 +19,6 @@ import { Analysis, Reuse, analysisNotes, isBadTcp } from './tcpAnalysis';
 
 const TH_SYN = 0x02;
 const TH_RST = 0x04;
-const TH_ACK = 0x10;
 
 /** Bytes the index keeps per packet (the sum of the per-packet columns below). */
 export const INDEX_BYTES_PER_PACKET = 8 + 8 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 1 + 1 + 2;
@@ -709,11 +708,7 @@ export function indexCaptureBytes(bytes: Uint8Array, options: IndexOptions = {})
   return index;
 }
 
-/**
- * Indexes a capture still being written (tcpdump -U -w FILE): the index grows as packets come;
- * `stop()` ends following and resolves with the final state.
- */
-/** A capture file still being written (a running capture), indexed as it grows. */
+/** A capture file still being written (tcpdump -U -w FILE, a running capture), indexed as it grows. */
 export interface FollowedCapture {
   /** Grows as packets arrive; `complete` once following has ended. */
   readonly index: PacketIndex;

@@ -186,10 +186,6 @@ export function pcapngFile(options: PcapngOptions, frames: CapturedFrame[]): Buf
 }
 
 /**
- * Writes the selected packets of an indexed capture to `outPath`: pcap when they share one
- * link type and no names are given, else pcapng (with the names in a resolution block).
- */
-/**
  * Writes the given packets to outPath: pcapng when asked (or when names or several link types need
  * it), else classic pcap.
  */

@@ -64,7 +64,6 @@ parentPort.on('message', (job) => {
 
 let worker: Worker | undefined;
 let workerFailed = false;
-let nextJob = 0;
 
 function helper(): Worker | undefined {
   if (worker || workerFailed || process.env.CAPTURE_NO_PREFAULT) return worker;
@@ -91,7 +90,7 @@ function helper(): Worker | undefined {
 export function prefault(buffers: SharedArrayBuffer[], bytesPerRow: number[], rows: number, progress: Int32Array, leadRows: number): void {
   const w = helper();
   if (!w) return;
-  w.postMessage({ id: nextJob++, buffers, bytesPerRow, rows, progress: progress.buffer, lead: Math.min(leadRows, rows) });
+  w.postMessage({ buffers, bytesPerRow, rows, progress: progress.buffer, lead: Math.min(leadRows, rows) });
 }
 
 /** A counter shared with the helper thread: how many rows the owner has written. */

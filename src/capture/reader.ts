@@ -735,7 +735,6 @@ async function readFromRing(fd: number, ring: RingReader, parser: CaptureParser,
   const yieldMs = options.yieldMs ?? 50;
   const chunks = new ChunkedParse(parser);
   const control = ring.control;
-  const room = ring.carryRoom;
   let lastTurn = performance.now();
   let stopped = false;
   /** Where to go on reading through the pool (the reader left a record to the parser that the

@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { R_CAPTURED, R_FRACTION, R_ORIGINAL, R_PROTOCOL, R_RECORD, R_SECONDS, ROW_INTS, fastParse } from './fastPath';
 
 /** Slots in the ring. */
-export const RING_SLOTS = 8;
+const RING_SLOTS = 8;
 /** Rows per slot: records beyond (tiny ones) end the chunk early; the next starts there. */
 export const ROWS_PER_SLOT = 16384;
 // Control words: STOP, MODE, then per slot its state and four words about its chunk.
@@ -38,15 +38,15 @@ const CONTROL_WORDS = SLOT_AT + RING_SLOTS * SLOT_WORDS;
 export const SLOT_FREE = 0;
 export const SLOT_FAILED = -1;
 /** How the reader hands the file over: as raw chunks after a room for the parser's carry
- *  (pcapng, and whatever is odd), or as pcap records already found, from the slot's start. */
-export const MODE_UNKNOWN = 0;
-export const MODE_RAW = 1;
+ *  (pcapng, and whatever is odd), or as pcap records already found, from the slot's start; 0
+ *  until the first chunk is in. */
+const MODE_RAW = 1;
 export const MODE_PCAP = 2;
 /** In pcap mode, the bytes of a slot after its records: none that matter (the next chunk starts
  *  with the next record), a record the reader would not take (for the parser to judge), or, at
  *  the end of the file, what is left of it (a file cut short). */
 export const REST_NONE = 0;
-export const REST_REFUSED = 1;
+const REST_REFUSED = 1;
 export const REST_END = 2;
 /** The biggest pcap record the reader takes: a 256 KiB frame and its header. */
 const MAX_RECORD = 262_144 + 16;
@@ -190,9 +190,7 @@ export interface RingReader {
   readonly rows: Int32Array;
   /** The same memory as float64. */
   readonly rowDoubles: Float64Array;
-  readonly carryRoom: number;
-  readonly chunkSize: number;
-  /** MODE_UNKNOWN until the first chunk is in, then MODE_RAW or MODE_PCAP. */
+  /** 0 until the first chunk is in, then MODE_RAW or MODE_PCAP. */
   mode(): number;
   /** The index of slot s's word w (W_...) in `control`. */
   word(s: number, w: number): number;
@@ -308,8 +306,6 @@ export function readAhead(fd: number, start: number, carryRoom: number, chunkSiz
     slots: t.slots,
     rows: t.rows,
     rowDoubles: t.rowDoubles,
-    carryRoom,
-    chunkSize,
     mode: () => Atomics.load(control, MODE),
     word: (s, w) => SLOT_AT + s * SLOT_WORDS + w,
     finished,

@@ -233,7 +233,7 @@ export class TcpAnalysisState {
     if (buffer instanceof SharedArrayBuffer) prefault([buffer], [INT_STRIDE * 4], capacity, this.progress, 4096);
   }
 
-  /** Reads each cache line of connection t's state (see ConversationTable.warm). */
+  /** Reads each cache line of connection t's state (see PacketIndex.commitRows). */
   warm(t: number): number {
     const n = this.ints;
     const o = t * INT_STRIDE;

@@ -3,7 +3,7 @@
 // TreeEntry to a TreeItem one to one.
 import type { EngineError } from '../engine/errors';
 import type { InspectKind, NetworkRecord, NodeRecord, ServiceRecord, TaskRecord } from '../engine/types';
-import { compareNames, isFailedState, splitCidr, taskName, type SwarmSnapshot } from '../swarm/snapshot';
+import { compareNames, isFailedState, taskName, type SwarmSnapshot } from '../swarm/snapshot';
 
 export type IconColor = 'ok' | 'warning' | 'error' | 'muted' | 'info';
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { compileFilter, filterPackets } from '../../../src/capture/filter';
 import { CaptureFile, INDEX_BYTES_PER_PACKET, PacketIndex, followCaptureIndex, indexCaptureBytes, indexCaptureFile, indexCaptureFileSync, streamIndexer } from '../../../src/capture/packetIndex';
-import { TcpFlag, tcpFrame, tcpSegment, udpDatagram, udpFrame, ethernetFrame, ipv4Packet, vxlanPayload } from '../../../src/capture/frameBuilder';
+import { TcpFlag, tcpFrame, udpDatagram, udpFrame, ethernetFrame, ipv4Packet, vxlanPayload } from '../../../src/capture/frameBuilder';
 import { CapturedFrame, exportPackets, pcapFile } from '../../../src/capture/pcapWriter';
 import { generateCapture } from '../../../bench/captureBench';
 import { CORPUS, FIXTURES } from './tshark';
