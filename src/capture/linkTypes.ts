@@ -15,6 +15,11 @@ export const LinkType = {
   LINUX_SLL2: 276,
 } as const;
 
+/** libpcap and wiretap refuse bigger records for ordinary link types; so do we. */
+export const MAX_CAPTURED_LENGTH = 262_144;
+/** USB (189, 220, 249) and D-Bus (231) carry frames far bigger than a network's. */
+export const LARGE_FRAME_LINK_TYPES: readonly number[] = [189, 220, 249, 231];
+
 const names: Record<number, string> = {
   0: 'NULL (BSD loopback)',
   1: 'Ethernet',

@@ -3,7 +3,7 @@
 // bytes seen so far waits for more. Malformed input stops the reader with an error that names
 // the byte offset; every packet before it has been delivered.
 import * as fs from 'node:fs';
-import { LinkType } from './linkTypes';
+import { LARGE_FRAME_LINK_TYPES, LinkType, MAX_CAPTURED_LENGTH } from './linkTypes';
 import { MODE_PCAP, REST_END, REST_NONE, ROWS_PER_SLOT, RingReader, SLOT_FAILED, SLOT_FREE, W_LENGTH, W_NEXT, W_RECORDS, W_REST, W_STATE, readAhead } from './readerThread';
 import { R_CAPTURED, R_FRACTION, R_ORIGINAL, R_RECORD, R_SECONDS, ROW_INTS } from './fastPath';
 
@@ -72,8 +72,6 @@ export interface FrameSink {
   statistics?(stats: InterfaceStatistics): void;
 }
 
-/** libpcap and wiretap refuse bigger records for ordinary link types; so do we. */
-export const MAX_CAPTURED_LENGTH = 262_144;
 /** USB and D-Bus captures legitimately carry bigger frames. */
 const MAX_CAPTURED_LENGTH_LARGE = 128 * 1024 * 1024;
 const MAX_PCAPNG_BLOCK = 16 * 1024 * 1024 + 131_072;
@@ -97,8 +95,7 @@ function u32be(b: Uint8Array, o: number): number {
 }
 
 function maxCapturedFor(linkType: number): number {
-  // USB (189, 220, 249) and D-Bus (231) carry frames far bigger than a network's.
-  return linkType === 189 || linkType === 220 || linkType === 249 || linkType === 231 ? MAX_CAPTURED_LENGTH_LARGE : MAX_CAPTURED_LENGTH;
+  return LARGE_FRAME_LINK_TYPES.includes(linkType) ? MAX_CAPTURED_LENGTH_LARGE : MAX_CAPTURED_LENGTH;
 }
 
 function hex32(n: number): string {

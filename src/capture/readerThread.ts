@@ -15,6 +15,7 @@
 // cache, while on the parsing thread each record would be a cache miss, waited for before it
 // even knows where the next record starts. The parser then reads dense rows, one after the other.
 import { Worker } from 'node:worker_threads';
+import { LARGE_FRAME_LINK_TYPES, MAX_CAPTURED_LENGTH } from './linkTypes';
 import { R_CAPTURED, R_FRACTION, R_ORIGINAL, R_PROTOCOL, R_RECORD, R_SECONDS, ROW_INTS, fastParse } from './fastPath';
 
 /** Slots in the ring. */
@@ -48,8 +49,8 @@ export const MODE_PCAP = 2;
 export const REST_NONE = 0;
 const REST_REFUSED = 1;
 export const REST_END = 2;
-/** The biggest pcap record the reader takes: a 256 KiB frame and its header. */
-const MAX_RECORD = 262_144 + 16;
+/** The biggest pcap record the reader takes: an ordinary link type's biggest frame and its header. */
+const MAX_RECORD = MAX_CAPTURED_LENGTH + 16;
 
 // The reader: for each job, reads chunk c of the file into slot c % RING_SLOTS, once that slot is
 // free. Raw: chunk c is at c * chunkSize, after the room kept in front of each slot for a record
@@ -62,7 +63,7 @@ const fs = require('node:fs');
 const STOP = ${STOP}, MODE = ${MODE}, SLOT_AT = ${SLOT_AT}, SLOT_WORDS = ${SLOT_WORDS}, SLOTS = ${RING_SLOTS}, FREE = ${SLOT_FREE}, FAILED = ${SLOT_FAILED};
 const W_STATE = ${W_STATE}, W_LENGTH = ${W_LENGTH}, W_RECORDS = ${W_RECORDS}, W_NEXT = ${W_NEXT}, W_REST = ${W_REST};
 const MODE_RAW = ${MODE_RAW}, MODE_PCAP = ${MODE_PCAP}, REST_NONE = ${REST_NONE}, REST_REFUSED = ${REST_REFUSED}, REST_END = ${REST_END};
-const MAX_CAPTURED = ${MAX_RECORD - 16}, ROWS_PER_SLOT = ${ROWS_PER_SLOT}, ROW_INTS = ${ROW_INTS};
+const MAX_CAPTURED = ${MAX_RECORD - 16}, LARGE_FRAME_LINK_TYPES = ${JSON.stringify(LARGE_FRAME_LINK_TYPES)}, ROWS_PER_SLOT = ${ROWS_PER_SLOT}, ROW_INTS = ${ROW_INTS};
 const R_CAPTURED = ${R_CAPTURED}, R_ORIGINAL = ${R_ORIGINAL}, R_PROTOCOL = ${R_PROTOCOL}, R_SECONDS = ${R_SECONDS}, R_FRACTION = ${R_FRACTION}, R_RECORD = ${R_RECORD};
 const parsers = new Map();
 function parserOf(source) {
@@ -115,7 +116,7 @@ parentPort.on('message', (job) => {
           le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
           const be = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
           const linkType = h.getUint32(20, le) & 0xffff;
-          if ((le || be) && h.getUint16(4, le) === 2 && linkType !== 189 && linkType !== 220 && linkType !== 249 && linkType !== 231) mode = MODE_PCAP;
+          if ((le || be) && h.getUint16(4, le) === 2 && !LARGE_FRAME_LINK_TYPES.includes(linkType)) mode = MODE_PCAP;
         }
         Atomics.store(control, MODE, mode);
       }
