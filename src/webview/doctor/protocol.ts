@@ -1,15 +1,18 @@
 // Messages between the doctor's report webview (matrix, checks, diagnosis) and the extension host,
 // typed both ways. Views are plain data made for display: the evidence itself (command output,
-// capture paths) stays in the host, the webview only names it by key.
+// capture paths) stays in the host, the webview only names it by key. The core's types come in
+// as types only (erased from the browser bundle), from modules that import nothing node-only.
+import type { Evidence, Finding, Severity } from '../../doctor/findings';
+import type { ProbeState } from '../../doctor/probe';
 
-export type Severity = 'error' | 'warning' | 'unavailable' | 'info' | 'ok';
+export type { Severity };
 
-export type CellState = 'connected' | 'refused' | 'timeout' | 'unreachable' | 'lookup-failed' | 'error' | 'not-run' | 'pending';
+export type CellState = ProbeState | 'not-run' | 'pending';
 
 /** A piece of evidence the user can open; the host keeps the content. */
 export interface EvidenceLink {
   key: string;
-  kind: 'command' | 'capture' | 'note';
+  kind: Evidence['kind'];
   title: string;
   where?: string;
 }
@@ -68,14 +71,9 @@ export interface MatrixView {
   durationMs?: number;
 }
 
-export interface FindingView {
+/** A finding as the webview shows it: its evidence named by key. */
+export interface FindingView extends Omit<Finding, 'evidence'> {
   key: string;
-  check: string;
-  severity: Severity;
-  title: string;
-  nodes: string[];
-  explanation: string;
-  fix?: string;
   evidence: EvidenceLink[];
 }
 
