@@ -76,8 +76,8 @@ async function readEnd(status: CaptureStatus | undefined, client: string, server
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts a capture and resolves once tcpdump is running (or the capture ended). */
-function startCapture(ctx: DoctorContext, target: Target, filter: string, folder: string, fileName: string): { session: CaptureSession; running: Promise<void>; done: Promise<CaptureStatus> } {
-  const session = new CaptureSession(ctx.runner, { target, filter, count: 500, durationSeconds: 60, maxBytes: 4 << 20, folder, fileName, names: addressNames(ctx.snapshot) });
+function startCapture(ctx: DoctorContext, target: Target, filter: string, folder: string, fileName: string, names: ReadonlyMap<string, string>): { session: CaptureSession; running: Promise<void>; done: Promise<CaptureStatus> } {
+  const session = new CaptureSession(ctx.runner, { target, filter, count: 500, durationSeconds: 60, maxBytes: 4 << 20, folder, fileName, names });
   let sub: { dispose(): void } | undefined;
   const running = new Promise<void>((resolve) => {
     sub = session.onDidChange((s) => s.state !== 'checking' && resolve());
@@ -110,9 +110,11 @@ export async function diagnoseConnection(ctx: DoctorContext, request: DiagnoseRe
   ctx.progress?.(`capturing in ${clientEnd.task} and ${serverEnd.task}`);
   const stamp = startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const filter = `(host ${network.a} and host ${network.b}) or icmp`;
+  // The swarm's names now, kept beside both captures.
+  const names = addressNames(ctx.snapshot);
   const captures = [
-    startCapture(ctx, client.target, filter, request.captureDir, sanitiseFileName(`diagnose-${stamp}-client-${clientEnd.task}.pcap`)),
-    startCapture(ctx, server.target, filter, request.captureDir, sanitiseFileName(`diagnose-${stamp}-server-${serverEnd.task}.pcap`)),
+    startCapture(ctx, client.target, filter, request.captureDir, sanitiseFileName(`diagnose-${stamp}-client-${clientEnd.task}.pcap`), names),
+    startCapture(ctx, server.target, filter, request.captureDir, sanitiseFileName(`diagnose-${stamp}-server-${serverEnd.task}.pcap`), names),
   ];
   const onAbort = () => captures.forEach((c) => c.session.stop());
   signal?.addEventListener('abort', onAbort);

@@ -17,7 +17,6 @@ export interface Settings {
   transport: 'auto' | 'direct' | 'manager' | 'local';
   commandTimeoutMs: number;
   localNodes: Record<string, LocalNode>;
-  vxlanPorts: number[];
 }
 
 export function readSettings(): Settings {
@@ -34,7 +33,6 @@ export function readSettings(): Settings {
     transport: config.get<Settings['transport']>('transport', 'auto'),
     commandTimeoutMs: Math.max(1, config.get<number>('commandTimeoutSeconds', 30)) * 1000,
     localNodes: { ...config.get<Record<string, LocalNode>>('localNodes', {}) },
-    vxlanPorts: captureVxlanPorts(),
   };
 }
 

@@ -30,9 +30,9 @@ export async function runPcap(options: PcapCliOptions): Promise<number> {
     if (!compiled.ok) throw new UsageError(`bad filter: ${compiled.error}`);
     // Names the capture carries (its name resolution block, or those kept beside it when taken).
     const nameOf = capturedNames(index, readCaptureNames(options.file));
-    const named = (address: string) => {
+    const named = (address: string, port?: number) => {
       const name = nameOf(address);
-      return name ? `${address} (${name})` : address;
+      return `${address}${port !== undefined ? `:${port}` : ''}${name ? ` (${name})` : ''}`;
     };
     if (index.error) options.err.write(`swarm-doctor: reading stopped at byte ${index.error.offset}: ${index.error.message} (the ${index.count} packets before it are shown)\n`);
     if (options.conversations) {
@@ -45,8 +45,8 @@ export async function runPcap(options: PcapCliOptions): Promise<number> {
             ['PROTO', 'A', 'B', 'PACKETS A→B/B→A', 'BYTES A→B/B→A', 'DURATION', 'VERDICT'],
             list.map((c) => [
               c.protocol,
-              `${c.addressA}${c.portA !== undefined ? `:${c.portA}` : ''}${nameOf(c.addressA) ? ` (${nameOf(c.addressA)})` : ''}`,
-              `${c.addressB}${c.portB !== undefined ? `:${c.portB}` : ''}${nameOf(c.addressB) ? ` (${nameOf(c.addressB)})` : ''}`,
+              named(c.addressA, c.portA),
+              named(c.addressB, c.portB),
               `${c.packetsAtoB}/${c.packetsBtoA}`,
               `${c.bytesAtoB}/${c.bytesBtoA}`,
               `${c.duration.toFixed(3)}s`,

@@ -204,12 +204,11 @@ export async function encryptionFindings(ctx: DoctorContext): Promise<Finding[]>
   }
   if (!pairs.length) return findings;
   const nodes = [...new Set(pairs.flatMap((p) => [p.from, p.to]))].sort((a, b) => compareNames(a.hostname, b.hostname));
-  const host = hostTarget;
   const read = async (node: NodeRecord, when: string) => {
     const command = xfrmCommand();
     try {
-      const result = await runner.run({ target: host(node), command, signal });
-      return { node, xfrm: result.exitCode === 0 ? command.parse!(result.stdout) : undefined, evidence: commandEvidence(result, describeTarget(host(node)), `IPsec policies, states and counters on ${node.hostname} (${when})`) as Evidence };
+      const result = await runner.run({ target: hostTarget(node), command, signal });
+      return { node, xfrm: result.exitCode === 0 ? command.parse!(result.stdout) : undefined, evidence: commandEvidence(result, describeTarget(hostTarget(node)), `IPsec policies, states and counters on ${node.hostname} (${when})`) as Evidence };
     } catch (error) {
       if (signal?.aborted) throw error;
       return { node, xfrm: undefined, evidence: { kind: 'note', title: `IPsec state of ${node.hostname} (${when})`, text: (error as Error).message } as Evidence };

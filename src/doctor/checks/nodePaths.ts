@@ -139,7 +139,6 @@ export async function nodePathFindings(ctx: DoctorContext): Promise<NodePathsRes
   const findings: Finding[] = [];
   const ipvs = new Map<string, boolean | undefined>();
   if (nodes.length < 2) return { findings: [{ check: 'node-paths', severity: 'info', title: 'fewer than two ready nodes: no path between nodes to test', nodes: nodes.map((n) => n.hostname), explanation: 'Gossip and the VXLAN data path run between nodes.', evidence: [] }], ipvs };
-  const host = hostTarget;
 
   // 1. Listen on every node, and wait until each tcpdump says it listens (or gave up).
   ctx.progress?.(`ports between nodes: listening for udp ${GOSSIP} and ${dataPort} on ${nodes.length} nodes`);
@@ -151,7 +150,7 @@ export async function nodePathFindings(ctx: DoctorContext): Promise<NodePathsRes
     let markReady: () => void = () => undefined;
     const ready = new Promise<void>((resolve) => (markReady = resolve));
     const done = runner
-      .run({ target: host(node), command: listenCommand(60, [GOSSIP, dataPort]), signal: stopListening.signal, onStdout: (chunk) => { text += chunk.toString('utf8'); if (/listening on|### error/.test(text)) markReady(); } })
+      .run({ target: hostTarget(node), command: listenCommand(60, [GOSSIP, dataPort]), signal: stopListening.signal, onStdout: (chunk) => { text += chunk.toString('utf8'); if (/listening on|### error/.test(text)) markReady(); } })
       .then((result) => ({ result, error: undefined as string | undefined }), (error: Error) => ({ result: undefined, error: error.message }))
       .finally(markReady);
     return { node, done, ready, text: () => text };
@@ -167,7 +166,7 @@ export async function nodePathFindings(ctx: DoctorContext): Promise<NodePathsRes
       const endpoints = [...nodes.filter((p) => p !== node).map((p) => `${p.address}:${GOSSIP}`), ...managers.filter((m) => m !== node).map((m) => `${m.address}:${MANAGER}`)];
       const command = connectCommand(endpoints);
       try {
-        const result = await runner.run({ target: host(node), command, signal });
+        const result = await runner.run({ target: hostTarget(node), command, signal });
         return { node, result, parsed: command.parse!(result.stdout), error: undefined };
       } catch (error) {
         return { node, result: undefined, parsed: new Map<string, { rc: number; text: string }>(), error: (error as Error).message };
@@ -189,14 +188,14 @@ export async function nodePathFindings(ctx: DoctorContext): Promise<NodePathsRes
     nodes.map(async (node) => {
       const command = factsCommand();
       try {
-        const result = await runner.run({ target: host(node), command, signal });
-        return { node, parsed: command.parse!(result.stdout), evidence: commandEvidence(result, describeTarget(host(node)), `addresses and IPVS on ${node.hostname}`) };
+        const result = await runner.run({ target: hostTarget(node), command, signal });
+        return { node, parsed: command.parse!(result.stdout), evidence: commandEvidence(result, describeTarget(hostTarget(node)), `addresses and IPVS on ${node.hostname}`) };
       } catch (error) {
         return { node, parsed: undefined, evidence: { kind: 'note' as const, title: `facts of ${node.hostname}`, text: (error as Error).message } };
       }
     }),
   );
-  const firewalls = Promise.all(nodes.map((node) => readFirewall(runner, host(node), signal)));
+  const firewalls = Promise.all(nodes.map((node) => readFirewall(runner, hostTarget(node), signal)));
   const [connected, pinged, nodeFacts, hostFirewalls] = await Promise.all([connects, pings, facts, firewalls]);
   // Gossip goes out every second or so; give every pair a few seconds to show it.
   const waited = Date.now() - listenStart;
@@ -208,7 +207,7 @@ export async function nodePathFindings(ctx: DoctorContext): Promise<NodePathsRes
 
   const captureOf = new Map(heard.map((h) => [h.node.id, h]));
   const arrivalsOf = new Map(heard.map((h) => [h.node.id, parseArrivals(h.text)]));
-  const listenEvidence = (node: NodeRecord): Evidence => ({ kind: 'command', title: `udp ${GOSSIP}/${dataPort} seen on ${node.hostname}`, where: describeTarget(host(node)), command: listenCommand(0, [GOSSIP, dataPort]).title.replace(/ for 0 s$/, ''), text: captureOf.get(node.id)?.text || captureOf.get(node.id)?.error || '' });
+  const listenEvidence = (node: NodeRecord): Evidence => ({ kind: 'command', title: `udp ${GOSSIP}/${dataPort} seen on ${node.hostname}`, where: describeTarget(hostTarget(node)), command: listenCommand(0, [GOSSIP, dataPort]).title.replace(/ for 0 s$/, ''), text: captureOf.get(node.id)?.text || captureOf.get(node.id)?.error || '' });
   const firewallOf = new Map(hostFirewalls.map((f) => [f.target.node.id, f]));
 
   for (const n of nodeFacts) ipvs.set(n.node.hostname, n.parsed?.ipvs);
@@ -238,7 +237,7 @@ export async function nodePathFindings(ctx: DoctorContext): Promise<NodePathsRes
         nodes: [peer.hostname, c.node.hostname],
         explanation: `${c.node.hostname} cannot open ${what} on ${peer.hostname} (${peer.address}): ${r.text || `exit ${r.rc}`}. ${port === GOSSIP ? 'Without gossip, nodes do not learn where the other nodes\' tasks are, so overlay traffic and service discovery break.' : 'A node that cannot reach the managers is marked down.'}${rules.length ? ` A firewall rule matches: ${rules.map((r2) => describeRule(r2)).join('; ')}.` : ''}`,
         fix: `Allow ${port}/tcp between the swarm nodes (${nodes.map((n) => n.address).join(', ')}) in host firewalls and cloud security groups.`,
-        evidence: [commandEvidence(c.result!, describeTarget(host(c.node)), `dial peers from ${c.node.hostname}`), ...(rules.length ? [firewallOf.get(peer.id)!.evidence] : [])],
+        evidence: [commandEvidence(c.result!, describeTarget(hostTarget(c.node)), `dial peers from ${c.node.hostname}`), ...(rules.length ? [firewallOf.get(peer.id)!.evidence] : [])],
       });
     }
   }

@@ -144,8 +144,8 @@ export class DoctorCommands implements vscode.Disposable {
           panel.cell(signal, MATRIX_ID, request.service, cell, nameOf);
         },
       });
+      // Every cell is registered already, as it arrived (panel.cell).
       const view = matrixView(MATRIX_ID, matrix, panel.evidence, nameOf);
-      panel.registerCells(signal, view, matrix.cells, matrix.service);
       const done: ReportView = { kind: 'matrix', matrix: view, request: viewRequest };
       return done;
     });
