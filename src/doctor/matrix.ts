@@ -4,7 +4,7 @@
 import type { NetworkRecord, ServiceRecord, TaskRecord } from '../engine/types';
 import type { CommandRunner } from '../netns/runner';
 import { describeTarget, sandboxTarget, targetNode, type Target } from '../netns/target';
-import { compareNames, splitCidr, taskName, type SwarmSnapshot } from '../swarm/snapshot';
+import { compareNames, isRunningTask, splitCidr, taskName, type SwarmSnapshot } from '../swarm/snapshot';
 import { commandEvidence, type Evidence } from './findings';
 import { mapLimit } from './concurrency';
 import { probeCommand, type ProbeOutcome, type ProbeState } from './probe';
@@ -93,7 +93,6 @@ export function addressOn(task: TaskRecord, networkId: string): string | undefin
   return cidr ? splitCidr(cidr).address : undefined;
 }
 
-const running = (t: TaskRecord) => t.state === 'running' && !!t.containerId;
 
 /**
  * Who probes from each node: one task of every other service on the network there (a fault often
@@ -105,7 +104,7 @@ export function planSources(snapshot: SwarmSnapshot, network: NetworkRecord, opt
   return nodes.flatMap((node): MatrixSource[] => {
     const base = { node: node.hostname, nodeId: node.id };
     if (node.state !== 'ready') return [{ ...base, label: '—', problem: `${node.hostname} is ${node.state}${node.stateMessage ? ` (${node.stateMessage})` : ''}` }];
-    const tasks = (snapshot.tasksByNode.get(node.id) ?? []).filter((t) => running(t) && addressOn(t, network.id));
+    const tasks = (snapshot.tasksByNode.get(node.id) ?? []).filter((t) => isRunningTask(t) && addressOn(t, network.id));
     const picks: TaskRecord[] = [];
     for (const task of tasks) {
       if (options.client ? task.serviceId !== options.client.id : task.serviceId === options.exclude?.id) continue;
@@ -125,7 +124,7 @@ export function planSources(snapshot: SwarmSnapshot, network: NetworkRecord, opt
 
 export function planDestinations(snapshot: SwarmSnapshot, service: ServiceRecord, network: NetworkRecord, ports: number[]): MatrixDestination[] {
   const destinations: MatrixDestination[] = [];
-  const tasks = (snapshot.tasksByService.get(service.id) ?? []).filter(running);
+  const tasks = (snapshot.tasksByService.get(service.id) ?? []).filter(isRunningTask);
   for (const port of ports) {
     for (const task of tasks) {
       const address = addressOn(task, network.id);

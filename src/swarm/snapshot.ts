@@ -66,6 +66,11 @@ export function isCurrentTask(task: TaskRecord): boolean {
   return !TERMINAL_STATES.has(task.desiredState) || (task.desiredState === 'complete' && task.state !== 'complete');
 }
 
+/** A task whose container runs now: one a command can run in. */
+export function isRunningTask(task: TaskRecord): boolean {
+  return task.state === 'running' && !!task.containerId;
+}
+
 function slotKey(task: TaskRecord): string {
   return task.slot !== undefined ? `slot:${task.slot}` : `node:${task.nodeId ?? ''}`;
 }

@@ -5,7 +5,7 @@ import { parseSs } from '../../netns/parsers';
 import { NET_CAPABILITIES, type NetCommand } from '../../netns/command';
 import { describeTarget, networkTarget, sandboxTarget, type Target } from '../../netns/target';
 import type { CommandRunner } from '../../netns/runner';
-import type { SwarmSnapshot } from '../../swarm/snapshot';
+import { isRunningTask, type SwarmSnapshot } from '../../swarm/snapshot';
 import { blockingRules, describeRule, readFirewall, type FirewallReading, type FirewallRule } from '../firewall';
 import { commandEvidence, type Evidence, type Finding } from '../findings';
 import { FAILING_STATES, type Matrix, type MatrixCell } from '../matrix';
@@ -13,7 +13,7 @@ import { FAILING_STATES, type Matrix, type MatrixCell } from '../matrix';
 const LISTENING: NetCommand<ReturnType<typeof parseSs>> = { id: 'ss-listening', title: 'ss -ltn', argv: ['ss', '-ltn'], capabilities: NET_CAPABILITIES, parse: (s) => parseSs(s, { netid: 'tcp' }) };
 
 function taskOf(snapshot: SwarmSnapshot, address: string) {
-  return snapshot.tasks.find((t) => t.state === 'running' && t.containerId && t.addresses.some((a) => a.addresses.some((c) => c.split('/')[0] === address)));
+  return snapshot.tasks.find((t) => isRunningTask(t) && t.addresses.some((a) => a.addresses.some((c) => c.split('/')[0] === address)));
 }
 
 export async function connectionFindings(snapshot: SwarmSnapshot, runner: CommandRunner, matrix: Matrix, signal?: AbortSignal): Promise<Finding[]> {

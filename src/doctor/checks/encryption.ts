@@ -12,7 +12,7 @@ import type { NetworkRecord, NodeRecord, TaskRecord } from '../../engine/types';
 import { NET_CAPABILITIES, type NetCommand } from '../../netns/command';
 import type { CommandResult } from '../../netns/runner';
 import { describeTarget, hostTarget, sandboxTarget } from '../../netns/target';
-import { compareNames, taskName, type SwarmSnapshot } from '../../swarm/snapshot';
+import { compareNames, isRunningTask, taskName, type SwarmSnapshot } from '../../swarm/snapshot';
 import { mapLimit } from '../concurrency';
 import { commandEvidence, type Evidence, type Finding } from '../findings';
 import { addressOn } from '../matrix';
@@ -141,7 +141,7 @@ const growthText = (grown: Map<string, number>, side: 'Out' | 'In') =>
 function tasksByNodeOn(snapshot: SwarmSnapshot, network: NetworkRecord, nodes: NodeRecord[]): Map<NodeRecord, TaskRecord> {
   const found = new Map<NodeRecord, TaskRecord>();
   for (const node of nodes) {
-    const task = (snapshot.tasksByNode.get(node.id) ?? []).filter((t) => t.state === 'running' && t.containerId && addressOn(t, network.id)).sort((a, b) => compareNames(a.id, b.id))[0];
+    const task = (snapshot.tasksByNode.get(node.id) ?? []).filter((t) => isRunningTask(t) && addressOn(t, network.id)).sort((a, b) => compareNames(a.id, b.id))[0];
     if (task) found.set(node, task);
   }
   return found;

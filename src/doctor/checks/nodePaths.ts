@@ -8,7 +8,7 @@ import { NET_CAPABILITIES, type NetCommand } from '../../netns/command';
 import { parseIpAddrJson } from '../../netns/parsers';
 import type { CommandResult } from '../../netns/runner';
 import { describeTarget, hostTarget, sandboxTarget } from '../../netns/target';
-import { compareNames, taskName, type SwarmSnapshot } from '../../swarm/snapshot';
+import { compareNames, isRunningTask, taskName, type SwarmSnapshot } from '../../swarm/snapshot';
 import { mapLimit } from '../concurrency';
 import { blockingRules, describeRule, readFirewall } from '../firewall';
 import { commandEvidence, type Evidence, type Finding } from '../findings';
@@ -113,7 +113,7 @@ function overlayPairs(snapshot: SwarmSnapshot, nodes: NodeRecord[]): OverlayPair
     for (const to of nodes) {
       if (from === to) continue;
       for (const network of overlays) {
-        const onNode = (node: NodeRecord) => (snapshot.tasksByNode.get(node.id) ?? []).find((t) => t.state === 'running' && t.containerId && addressOn(t, network.id));
+        const onNode = (node: NodeRecord) => (snapshot.tasksByNode.get(node.id) ?? []).find((t) => isRunningTask(t) && addressOn(t, network.id));
         const client = onNode(from);
         const server = onNode(to);
         if (!client || !server) continue;

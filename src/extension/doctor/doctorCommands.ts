@@ -9,7 +9,7 @@ import { addressOn, chooseNetwork, runMatrix, servicePorts, type MatrixRequest }
 import type { DoctorContext } from '../../doctor/report';
 import type { ServiceRecord, TaskRecord } from '../../engine/types';
 import type { TreeEntry } from '../../explorer/treeModel';
-import { compareNames, taskName, type SwarmSnapshot } from '../../swarm/snapshot';
+import { compareNames, isRunningTask, taskName, type SwarmSnapshot } from '../../swarm/snapshot';
 import type { ReportView } from '../../webview/doctor/protocol';
 import type { CommandSession } from '../commandSession';
 import { SECTION } from '../settings';
@@ -23,10 +23,9 @@ function probeTimeoutSeconds(): number {
   return Math.min(60, Math.max(1, vscode.workspace.getConfiguration(SECTION).get<number>('doctor.probeTimeoutSeconds', 3)));
 }
 
-const isRunning = (t: TaskRecord) => t.state === 'running' && !!t.containerId;
 
 function runningTasks(snapshot: SwarmSnapshot, service: ServiceRecord): TaskRecord[] {
-  return (snapshot.tasksByService.get(service.id) ?? []).filter(isRunning);
+  return (snapshot.tasksByService.get(service.id) ?? []).filter(isRunningTask);
 }
 
 function nodeOf(snapshot: SwarmSnapshot, task: TaskRecord): string {
@@ -185,7 +184,7 @@ export class DoctorCommands implements vscode.Disposable {
         const id = entry.ref.id;
         const task = snapshot.tasks.find((t) => t.id === id);
         if (!task) throw new Error('That task is gone: refresh the view.');
-        if (!isRunning(task)) throw new Error(`${taskName(task, snapshot.serviceById.get(task.serviceId))} is not running: a diagnosis needs both tasks running.`);
+        if (!isRunningTask(task)) throw new Error(`${taskName(task, snapshot.serviceById.get(task.serviceId))} is not running: a diagnosis needs both tasks running.`);
         ends = await this.pickOtherEnd(snapshot, task);
       } else {
         const client = await this.pickTask(snapshot, 'Diagnose a connection: from which task (the client)?');
@@ -278,7 +277,7 @@ export class DoctorCommands implements vscode.Disposable {
       if (cell.source.target?.ns !== 'sandbox') throw new Error(`The probe on ${cell.source.node} did not run from a task of a service: run the matrix with a client service to diagnose from a real task.`);
       const clientId = cell.source.target.task.id;
       const client = snapshot.tasks.find((t) => t.id === clientId);
-      if (!client || !isRunning(client)) throw new Error(`${cell.source.label} is no longer running: run the matrix again.`);
+      if (!client || !isRunningTask(client)) throw new Error(`${cell.source.label} is no longer running: run the matrix again.`);
       const service = snapshot.services.find((s) => s.name === ref.service);
       if (!service) throw new Error(`The service ${ref.service} is gone.`);
       const tasks = runningTasks(snapshot, service);
