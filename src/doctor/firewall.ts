@@ -74,9 +74,10 @@ function ruleText(rule: IptablesListRule): string {
 
 /** "INPUT #1 (nft): REJECT tcp -- 10.0.1.3 0.0.0.0/0 tcp dpt:8081 reject-with tcp-reset — 3 packets" */
 export function describeRule(rule: FirewallRule, before?: FirewallRule, options: { counters?: boolean } = {}): string {
-  if (options.counters === false) return `${rule.chain}${rule.num !== undefined ? ` #${rule.num}` : ''} (iptables-${rule.backend}): ${rule.text.replace(/\s+/g, ' ')}`;
-  const moved = before?.packets !== undefined && rule.packets !== undefined ? ` (+${rule.packets - before.packets} during the probe)` : '';
-  return `${rule.chain}${rule.num !== undefined ? ` #${rule.num}` : ''} (iptables-${rule.backend}): ${rule.text.replace(/\s+/g, ' ')}${rule.packets !== undefined ? ` — ${rule.packets} packets${moved}` : ''}`;
+  const base = `${rule.chain}${rule.num !== undefined ? ` #${rule.num}` : ''} (iptables-${rule.backend}): ${rule.text.replace(/\s+/g, ' ')}`;
+  if (options.counters === false || rule.packets === undefined) return base;
+  const moved = before?.packets !== undefined ? ` (+${rule.packets - before.packets} during the probe)` : '';
+  return `${base} — ${rule.packets} packets${moved}`;
 }
 
 /** The same rule in a later reading (by backend, chain and text: numbers shift when rules are added). */

@@ -272,7 +272,8 @@ export function parsePingOutput(stdout: string): PingOutcome {
     // Only answers from the address pinged count: busybox ping also counts a reply from another
     // address that happens to carry its id (seen on the lab while a path was cut).
     const target = /^PING \S+ \(([^)]+)\)/m.exec(block)?.[1];
-    const fromTarget = target ? block.split('\n').filter((l) => new RegExp(`^\\d+ bytes from ${target.replace(/[.:]/g, '\\$&')}[:,]`).test(l)).length : undefined;
+    const reply = target ? new RegExp(`^\\d+ bytes from ${target.replace(/[.:]/g, '\\$&')}[:,]`) : undefined;
+    const fromTarget = reply ? block.split('\n').filter((l) => reply.test(l)).length : undefined;
     const received = m ? Number(m[2]) : 0;
     sizes.push({ size, sent: m ? Number(m[1]) : 0, received: fromTarget === undefined ? received : Math.min(received, fromTarget) });
   }

@@ -31,6 +31,7 @@ export async function connectionFindings(snapshot: SwarmSnapshot, runner: Comman
     groups.set(key, [...(groups.get(key) ?? []), cell]);
   }
   const findings: Finding[] = [];
+  const network = snapshot.networks.find((n) => n.name === matrix.network);
   for (const cells of groups.values()) {
     const cell = cells.find((c) => c.destination.kind === 'task') ?? cells[0];
     const { source, destination } = cell;
@@ -46,7 +47,6 @@ export async function connectionFindings(snapshot: SwarmSnapshot, runner: Comman
       const flow = { src: source.address, dst: serverAddress, proto: 'tcp', dport: destination.port };
       // The two tasks, then swarm's own overlay namespace of the network on both nodes (its bridge
       // forwards the flow between vxlan0 and the tasks' veths).
-      const network = snapshot.networks.find((n) => n.name === matrix.network);
       const overlayOn = (nodeId: string | undefined) => {
         const node = nodeId ? snapshot.nodeById.get(nodeId) : undefined;
         return node && network ? networkTarget('overlay', node, network) : undefined;

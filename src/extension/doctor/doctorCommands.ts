@@ -40,7 +40,7 @@ function showError(error: unknown): void {
   void vscode.window.showErrorMessage(errorText(error));
 }
 
-export class DoctorCommands implements vscode.Disposable {
+class DoctorCommands implements vscode.Disposable {
   private readonly panels: DoctorPanels;
 
   constructor(
@@ -73,7 +73,7 @@ export class DoctorCommands implements vscode.Disposable {
       if (client === undefined) return;
       await this.runMatrixRequest({ service: service.name, ports, clientService: client || undefined, timeoutSeconds: probeTimeoutSeconds() });
     } catch (error) {
-      void vscode.window.showErrorMessage(errorText(error));
+      showError(error);
     }
   }
 
@@ -145,8 +145,7 @@ export class DoctorCommands implements vscode.Disposable {
       });
       // Every cell is registered already, as it arrived (panel.cell).
       const view = matrixView(MATRIX_ID, matrix, panel.evidence, nameOf);
-      const done: ReportView = { kind: 'matrix', matrix: view, request: viewRequest };
-      return done;
+      return { kind: 'matrix', matrix: view, request: viewRequest } satisfies ReportView;
     });
   }
 
@@ -165,11 +164,10 @@ export class DoctorCommands implements vscode.Disposable {
         const result = await runChecks(ctx, {});
         const view = checksView(result, panel.evidence, addressNamer(snapshot));
         view.matrices.forEach((m, i) => panel.registerCells(signal, m, result.matrices[i].cells, result.matrices[i].service));
-        const done: ReportView = { kind: 'checks', report: view };
-        return done;
+        return { kind: 'checks', report: view } satisfies ReportView;
       });
     } catch (error) {
-      void vscode.window.showErrorMessage(errorText(error));
+      showError(error);
     }
   }
 
@@ -196,7 +194,7 @@ export class DoctorCommands implements vscode.Disposable {
       if (port === undefined) return;
       await this.runDiagnosis(ends.client, ends.server, port);
     } catch (error) {
-      void vscode.window.showErrorMessage(errorText(error));
+      showError(error);
     }
   }
 
@@ -298,7 +296,7 @@ export class DoctorCommands implements vscode.Disposable {
       }
       if (server) await this.runDiagnosis(client, server, destination.port);
     } catch (error) {
-      void vscode.window.showErrorMessage(errorText(error));
+      showError(error);
     }
   }
 
@@ -317,8 +315,7 @@ export class DoctorCommands implements vscode.Disposable {
       await fs.mkdir(captureDir, { recursive: true });
       const ctx: DoctorContext = { snapshot, runner, signal, progress: (message) => progress(message) };
       const diagnosis = await diagnoseConnection(ctx, { client: client.id, server: server.id, port, captureDir, timeoutSeconds: probeTimeoutSeconds() });
-      const done: ReportView = { kind: 'diagnosis', diagnosis: diagnosisView(diagnosis, panel.evidence), request: report.request };
-      return done;
+      return { kind: 'diagnosis', diagnosis: diagnosisView(diagnosis, panel.evidence), request: report.request } satisfies ReportView;
     });
   }
 

@@ -17,7 +17,7 @@ export interface CellRef {
   service: string;
 }
 
-export interface PanelActions {
+interface PanelActions {
   diagnose(ref: CellRef): void;
 }
 

@@ -8,7 +8,7 @@ import { VIEWER_TYPE } from '../viewer/packetViewerProvider';
 export const EVIDENCE_SCHEME = 'swarm-doctor-evidence';
 
 /** The document text: a header saying what ran where, then the output as it was collected. */
-export function evidenceText(evidence: Exclude<Evidence, { kind: 'capture' }>): string {
+function evidenceText(evidence: Exclude<Evidence, { kind: 'capture' }>): string {
   if (evidence.kind === 'note') return `# ${evidence.title}\n\n${evidence.text}${evidence.text.endsWith('\n') ? '' : '\n'}`;
   const header = [
     `# ${evidence.title}`,

@@ -41,8 +41,8 @@ export class EvidenceKeys implements EvidenceRegistry {
 }
 
 /** One row per probing task: a node can probe from several (one per service on the network). */
-export const sourceKey = (source: MatrixSource): string => `${source.node}/${source.label}`;
-export const destinationKey = (destination: MatrixDestination): string => `${destination.kind}:${destination.label}:${destination.port}`;
+const sourceKey = (source: MatrixSource): string => `${source.node}/${source.label}`;
+const destinationKey = (destination: MatrixDestination): string => `${destination.kind}:${destination.label}:${destination.port}`;
 export const cellKey = (matrixId: string, source: MatrixSource, destination: MatrixDestination): string => `${matrixId}|${sourceKey(source)}|${destinationKey(destination)}`;
 
 export function sourceView(source: MatrixSource): SourceView {
@@ -160,7 +160,7 @@ export function plannedMatrixView(matrixId: string, snapshot: SwarmSnapshot, req
   return { id: matrixId, service: service.name, network: network.name, ports, sources: sources.map(sourceView), destinations: destinations.map(destinationView), cells, notes, complete: false };
 }
 
-export function findingView(key: string, finding: Finding, evidence: EvidenceRegistry): FindingView {
+function findingView(key: string, finding: Finding, evidence: EvidenceRegistry): FindingView {
   return { key, check: finding.check, severity: finding.severity, title: finding.title, nodes: finding.nodes, explanation: finding.explanation, fix: finding.fix, evidence: finding.evidence.map((e) => evidence.link(e)) };
 }
 

@@ -21,8 +21,7 @@ const send = (message: DoctorToHost) => vscode.postMessage(message);
 /** Failing cells listed before "Show N more" (the table shows them all anyway). */
 const FAILING_SHOWN = 8;
 
-const page: { title: string; report?: ReportView; status: RunStatus; selected: Record<string, string>; expanded: Set<string> } = {
-  title: '',
+const page: { report?: ReportView; status: RunStatus; selected: Record<string, string>; expanded: Set<string> } = {
   expanded: new Set(),
   status: { state: 'running', progress: [] },
   selected: vscode.getState()?.selected ?? {},
@@ -379,10 +378,11 @@ function renderFindings(findings: FindingView[], testid = 'findings'): HTMLEleme
 function renderChecks(report: ChecksView | undefined, running: boolean): HTMLElement {
   if (!report) return h('section', { class: 'placeholder' }, h('p', { class: 'hint' }, running ? 'Checking membership, ports between nodes, network state, load balancers, MTU, firewalls and connectivity on every node…' : 'No report.'));
   const worst = SEVERITIES.find((s) => report.findings.some((f) => f.severity === s.severity));
+  const errors = report.findings.filter((f) => f.severity === 'error').length;
   return h(
     'div',
     { class: 'checks' },
-    h('p', { class: `verdict sev-${worst?.severity ?? 'ok'}`, 'data-testid': 'checks-verdict' }, report.findings.some((f) => f.severity === 'error') ? `${report.findings.filter((f) => f.severity === 'error').length} error${report.findings.filter((f) => f.severity === 'error').length === 1 ? '' : 's'} found.` : report.findings.some((f) => f.severity === 'warning') ? 'No error; some warnings.' : 'No error, no warning.'),
+    h('p', { class: `verdict sev-${worst?.severity ?? 'ok'}`, 'data-testid': 'checks-verdict' }, errors ? `${errors} error${errors === 1 ? '' : 's'} found.` : report.findings.some((f) => f.severity === 'warning') ? 'No error; some warnings.' : 'No error, no warning.'),
     renderFindings(report.findings),
     report.matrices.length ? h('section', { class: 'matrices' }, h('h2', {}, 'Connectivity'), report.matrices.map((m) => renderMatrix(m, { heading: true, running: false }))) : null,
     report.checks.length
@@ -534,7 +534,6 @@ window.addEventListener('message', (event: MessageEvent<HostToDoctor>) => {
   const message = event.data;
   switch (message.type) {
     case 'show': {
-      page.title = message.title;
       page.report = message.report;
       page.status = message.status;
       // A finished matrix with failures: show the first failing cell's evidence straight away.

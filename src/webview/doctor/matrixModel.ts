@@ -10,7 +10,7 @@ function rank(state: CellState, failing: boolean): number {
   return state === 'pending' ? 2 : 3;
 }
 
-export function compareCells(matrix: MatrixView): (a: CellView, b: CellView) => number {
+function compareCells(matrix: MatrixView): (a: CellView, b: CellView) => number {
   const destinations = new Map(matrix.destinations.map((d) => [d.key, d]));
   // Within a port, the plan's order: the tasks by address, then the VIP, then the name.
   const column = new Map(matrix.destinations.map((d, i) => [d.key, i]));
