@@ -119,6 +119,20 @@ export interface ConversationTally {
   lastTime: Float64Array;
 }
 
+/**
+ * Whether the IPv4 record at `o` is this flow: 0 as recorded (A to B), 1 the other way, -1 not it.
+ * An IPv4 record's other address words are zero; the caller has matched hash, version and protocol.
+ */
+function matchV4(records: Int32Array<ArrayBufferLike>, o: number, src: number, dst: number, srcPort: number, dstPort: number): number {
+  const portA = records[o + K_PORT_A];
+  const portB = records[o + K_PORT_B];
+  const addressA = records[o + K_ADDRESS_A + 3];
+  const addressB = records[o + K_ADDRESS_B + 3];
+  if (portA === srcPort && portB === dstPort && addressA === src && addressB === dst) return 0;
+  if (portA === dstPort && portB === srcPort && addressA === dst && addressB === src) return 1;
+  return -1;
+}
+
 export class ConversationTable {
   count = 0;
   private capacity = 0;
@@ -252,14 +266,7 @@ export class ConversationTable {
       if (c < 0) return -1;
       const o = c * STRIDE;
       if (slots[slot * 2] !== h || records[o + K_VERSION_PROTOCOL] !== versionProtocol) continue;
-      // An IPv4 record's other address words are zero.
-      const portA = records[o + K_PORT_A];
-      const portB = records[o + K_PORT_B];
-      const addressA = records[o + K_ADDRESS_A + 3];
-      const addressB = records[o + K_ADDRESS_B + 3];
-      let direction = -1;
-      if (portA === srcPort && portB === dstPort && addressA === src && addressB === dst) direction = 0;
-      else if (portA === dstPort && portB === srcPort && addressA === dst && addressB === src) direction = 1;
+      const direction = matchV4(records, o, src, dst, srcPort, dstPort);
       if (direction >= 0) {
         this.foundTcpSlot = records[o + K_TCP_SLOT] - 1;
         return c * 2 + direction;
@@ -329,12 +336,7 @@ export class ConversationTable {
       const other = slots[slot * 2 + 1] - 1;
       if (other >= 0) {
         const o = other * STRIDE;
-        if (slots[slot * 2] !== h || records[o + K_VERSION_PROTOCOL] !== versionProtocol) continue;
-        const portA = records[o + K_PORT_A];
-        const portB = records[o + K_PORT_B];
-        const addressA = records[o + K_ADDRESS_A + 3];
-        const addressB = records[o + K_ADDRESS_B + 3];
-        if (!((portA === srcPort && portB === dstPort && addressA === src && addressB === dst) || (portA === dstPort && portB === srcPort && addressA === dst && addressB === src))) continue;
+        if (slots[slot * 2] !== h || records[o + K_VERSION_PROTOCOL] !== versionProtocol || matchV4(records, o, src, dst, srcPort, dstPort) < 0) continue;
       }
       slots[slot * 2] = h;
       slots[slot * 2 + 1] = c + 1;
