@@ -269,12 +269,7 @@ export class PacketIndex implements FrameSink {
     }
     // Frames in order: those parsed before this one first.
     if (this.pending) this.flush();
-    const i = this.count;
-    if (i === this.capacity) this.grow();
-    if ((i & 4095) === 0) {
-      Atomics.store(this.progress, 0, i);
-      if (i === RESERVE_AT && this.expectedPackets > RESERVE_AT) this.reserveConversations();
-    }
+    const i = this.nextRow();
     const f = this.facts;
     this.decoder.decode(bytes, start, capturedLength, originalLength, linkType, f);
     let conversation = -1;
@@ -440,14 +435,21 @@ export class PacketIndex implements FrameSink {
     for (let k = from; k < from + n; k++) this.commit(rows, k * ROW_INTS, doubles[k * DOUBLES_PER_ROW + RD_TIME], doubles[k * DOUBLES_PER_ROW + RD_FILE_OFFSET]);
   }
 
-  /** One row into the index: its conversations, its TCP analysis, its columns. */
-  private commit(batch: Int32Array, r: number, time: number, fileOffset: number): void {
+  /** The next row's number, with room for it: growing the columns, publishing progress to the
+   *  prefaulting thread every 4096 rows, and sizing the conversations once at RESERVE_AT. */
+  private nextRow(): number {
     const i = this.count;
     if (i === this.capacity) this.grow();
     if ((i & 4095) === 0) {
       Atomics.store(this.progress, 0, i);
       if (i === RESERVE_AT && this.expectedPackets > RESERVE_AT) this.reserveConversations();
     }
+    return i;
+  }
+
+  /** One row into the index: its conversations, its TCP analysis, its columns. */
+  private commit(batch: Int32Array, r: number, time: number, fileOffset: number): void {
+    const i = this.nextRow();
     const protocol = batch[r + R_PROTOCOL];
     const src = batch[r + R_SRC];
     const dst = batch[r + R_DST];
